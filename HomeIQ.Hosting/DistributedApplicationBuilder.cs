@@ -1,0 +1,128 @@
+using System.Reflection;
+using HomeIQ.Hosting.ApplicationModel;
+using HomeIQ.Hosting.Orchestration;
+using HomeIQ.Hosting.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HomeIQ.Hosting;
+
+/// <summary>The default <see cref="IDistributedApplicationBuilder"/>, on a .NET generic host.</summary>
+public sealed class DistributedApplicationBuilder : IDistributedApplicationBuilder
+{
+    private readonly HostApplicationBuilder _host;
+    private readonly ResourceCollection _resources = [];
+
+    /// <summary>Creates a builder; use <see cref="DistributedApplication.CreateBuilder(string[])"/>.</summary>
+    public DistributedApplicationBuilder(DistributedApplicationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TestingHook.Current?.OnCreating(options);
+        Options = options;
+        var assembly = options.AssemblyName is { } name ? Assembly.Load(name) : Assembly.GetEntryAssembly();
+        AppHostDirectory = options.ProjectDirectory
+            ?? assembly?.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "AppHostProjectPath")?.Value
+            ?? System.Environment.CurrentDirectory;
+        _host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = options.Args,
+            ApplicationName = assembly?.GetName().Name ?? "apphost",
+            ContentRootPath = AppHostDirectory,
+            EnvironmentName = Environments.Development,
+        });
+        _host.Configuration.AddJsonFile(Path.Combine(AppHostDirectory, "appsettings.json"), optional: true);
+        _host.Configuration.AddJsonFile(Path.Combine(AppHostDirectory, "appsettings.Development.json"), optional: true);
+        _host.Configuration.AddEnvironmentVariables();
+        _host.Configuration.AddCommandLine(options.Args);
+        _host.Logging.AddConfiguration(_host.Configuration.GetSection("Logging"));
+        _host.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        _host.Logging.SetMinimumLevel(LogLevel.Information);
+
+        var publisher = _host.Configuration["publisher"];
+        ExecutionContext = new DistributedApplicationExecutionContext(
+            string.IsNullOrEmpty(publisher) ? DistributedApplicationOperation.Run : DistributedApplicationOperation.Publish);
+    }
+
+    internal DistributedApplicationOptions Options { get; }
+
+    /// <inheritdoc />
+    public ConfigurationManager Configuration => _host.Configuration;
+
+    /// <inheritdoc />
+    public IServiceCollection Services => _host.Services;
+
+    /// <inheritdoc />
+    public IHostEnvironment Environment => _host.Environment;
+
+    /// <inheritdoc />
+    public string AppHostDirectory { get; }
+
+    /// <inheritdoc />
+    public DistributedApplicationExecutionContext ExecutionContext { get; }
+
+    /// <inheritdoc />
+    public IResourceCollection Resources => _resources;
+
+    /// <inheritdoc />
+    public IResourceBuilder<T> AddResource<T>(T resource) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (_resources.Find(resource.Name) is { } existing)
+        {
+            throw new DistributedApplicationException(
+                $"Cannot add resource '{resource.Name}' ({ResourceTypes.Of(resource)}): a resource named '{existing.Name}' ({ResourceTypes.Of(existing)}) already exists. Resource names are case-insensitive and must be unique.");
+        }
+        _resources.Add(resource);
+        return CreateResourceBuilder(resource);
+    }
+
+    /// <inheritdoc />
+    public IResourceBuilder<T> CreateResourceBuilder<T>(T resource) where T : IResource => new ResourceBuilder<T>(this, resource);
+
+    /// <inheritdoc />
+    public DistributedApplication Build()
+    {
+        if (TestingHook.Current?.OnBuilding(this) == true)
+        {
+            // The testing builder takes over from here; the AppHost's Program stops at this call.
+            throw new TestingHook.EntryPointStoppedException();
+        }
+        return BuildCore();
+    }
+
+    internal DistributedApplication BuildCore()
+    {
+        ModelValidator.Validate(_resources);
+        var configuredRoot = Options.DataDirectory ?? Configuration["AppHost:DataDirectory"];
+        var paths = new AppHostPaths(
+            configuredRoot ?? (Options.IsTesting ? AppHostPaths.TestingRoot() : AppHostPaths.DefaultRoot()),
+            _host.Environment.ApplicationName, AppHostDirectory, isolated: Options.IsTesting && configuredRoot is null);
+        var secrets = new SecretStore(Options.IsTesting ? null : paths.SecretsFile);
+        var loggers = new ResourceLoggerService();
+        loggers.LineWritten += Options.ResourceOutput ?? new ConsoleResourceWriter().Write;
+        Services.AddSingleton(loggers);
+        Services.AddSingleton(ExecutionContext);
+        Services.AddSingleton<IResourceCollection>(_resources);
+        Services.AddSingleton(sp => new ResourceNotificationService(_resources, sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        Services.AddSingleton(sp => new ApplicationOrchestrator(
+            [.. _resources], Options, Configuration, paths, secrets,
+            sp.GetRequiredService<ResourceNotificationService>(), loggers, ExecutionContext,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("HomeIQ.Hosting")));
+        Services.AddHostedService(sp => sp.GetRequiredService<ApplicationOrchestrator>());
+        Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        if (Options.IsTesting)
+        {
+            Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
+        }
+        return new DistributedApplication(_host.Build(), ExecutionContext, [.. _resources], Options.Args);
+    }
+
+    private sealed class NoConsoleLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
