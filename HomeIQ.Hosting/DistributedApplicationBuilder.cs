@@ -99,7 +99,8 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
         var paths = new AppHostPaths(
             configuredRoot ?? (Options.IsTesting ? AppHostPaths.TestingRoot() : AppHostPaths.DefaultRoot()),
             _host.Environment.ApplicationName, AppHostDirectory, isolated: Options.IsTesting && configuredRoot is null);
-        var secrets = new SecretStore(Options.IsTesting ? null : paths.SecretsFile);
+        // An isolated test run throws its data away, so its generated passwords need not outlive it.
+        var secrets = new SecretStore(paths.IsIsolated ? null : paths.SecretsFile);
         var loggers = new ResourceLoggerService();
         loggers.LineWritten += Options.ResourceOutput ?? new ConsoleResourceWriter().Write;
         Services.AddSingleton(loggers);

@@ -113,6 +113,18 @@ public static class ResourceBuilderExtensions
         return builder;
     }
 
+    /// <summary>A builder for a resource already declared (for example by the AppHost under test), found by name.</summary>
+    public static IResourceBuilder<T> CreateResourceBuilder<T>(this IDistributedApplicationBuilder builder, string name) where T : IResource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Resources.Find(name) switch
+        {
+            T resource => builder.CreateResourceBuilder(resource),
+            null => throw new ArgumentException($"There is no resource named '{name}'.", nameof(name)),
+            var other => throw new ArgumentException($"Resource '{name}' is a {other.GetType().Name}, not a {typeof(T).Name}.", nameof(name)),
+        };
+    }
+
     /// <summary>A reference to a named endpoint.</summary>
     public static EndpointReference GetEndpoint<T>(this IResourceBuilder<T> builder, string name) where T : IResourceWithEndpoints =>
         new(builder.Resource, name);

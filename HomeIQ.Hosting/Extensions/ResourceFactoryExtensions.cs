@@ -42,7 +42,7 @@ public static class ResourceFactoryExtensions
     /// <summary>Adds a PostgreSQL server (user <c>postgres</c>, generated password).</summary>
     public static IResourceBuilder<PostgresServerResource> AddPostgres(this IDistributedApplicationBuilder builder, string name,
         IResourceBuilder<ParameterResource>? password = null, int? port = null) =>
-        builder.AddServer(new PostgresServerResource(name, PasswordFor(builder, name, password)), new PostgresServer(), port);
+        builder.AddServer(name, password, p => new PostgresServerResource(name, p), new PostgresServer(), port);
 
     /// <summary>Adds a database to a PostgreSQL server; it is created when the server is ready.</summary>
     public static IResourceBuilder<PostgresDatabaseResource> AddDatabase(this IResourceBuilder<PostgresServerResource> builder, string name, string? databaseName = null)
@@ -58,29 +58,28 @@ public static class ResourceFactoryExtensions
     /// <summary>Adds a Redis server; it always requires its generated password.</summary>
     public static IResourceBuilder<RedisResource> AddRedis(this IDistributedApplicationBuilder builder, string name,
         int? port = null, IResourceBuilder<ParameterResource>? password = null) =>
-        builder.AddServer(new RedisResource(name, PasswordFor(builder, name, password)), new RedisServer(), port);
+        builder.AddServer(name, password, p => new RedisResource(name, p), new RedisServer(), port);
 
     /// <summary>Adds a RabbitMQ broker (user <c>guest</c>, generated password).</summary>
     public static IResourceBuilder<RabbitMQServerResource> AddRabbitMQ(this IDistributedApplicationBuilder builder, string name,
         IResourceBuilder<ParameterResource>? password = null, int? port = null) =>
-        builder.AddServer(new RabbitMQServerResource(name, PasswordFor(builder, name, password)), new RabbitMQServer(), port);
+        builder.AddServer(name, password, p => new RabbitMQServerResource(name, p), new RabbitMQServer(), port);
 
-    private static IResourceBuilder<T> AddServer<T>(this IDistributedApplicationBuilder builder, T server, ILocalServer local, int? port) where T : ServerResource =>
-        builder.AddResource(server)
-            .WithAnnotation(new EndpointAnnotation(ServerResource.PrimaryEndpointName, "tcp", "tcp", port, server.TargetPort))
-            .WithAnnotation(new LocalServerAnnotation(local))
-            .WithAnnotation(ProbeCheck(server, local.ProbeAsync));
-
-    /// <summary>The password parameter: the one given, or <c>{name}-password</c> generated (at least 22 characters).</summary>
-    private static ParameterResource PasswordFor(IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? password)
+    /// <summary>Adds a server with its endpoint, launcher and health probe; without a given password, <c>{name}-password</c> is generated (≥ 22 characters).</summary>
+    private static IResourceBuilder<T> AddServer<T>(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? password,
+        Func<ParameterResource, T> create, ILocalServer local, int? port) where T : ServerResource
     {
-        if (password is not null)
+        var passwordParameter = password?.Resource
+            ?? new ParameterResource($"{name}-password", secret: true) { Default = new GenerateParameterDefault(MinLength: 22) };
+        var server = builder.AddResource(create(passwordParameter))
+            .WithAnnotation(new EndpointAnnotation(ServerResource.PrimaryEndpointName, "tcp", "tcp", port, null))
+            .WithAnnotation(new LocalServerAnnotation(local));
+        server.WithAnnotation(ProbeCheck(server.Resource, local.ProbeAsync));
+        if (password is null)
         {
-            return password.Resource;
+            builder.AddResource(passwordParameter);
         }
-        var generated = new ParameterResource($"{name}-password", secret: true) { Default = new GenerateParameterDefault(MinLength: 22) };
-        builder.AddResource(generated);
-        return generated;
+        return server;
     }
 
     private static HealthCheckAnnotation ProbeCheck(IResourceWithConnectionString resource, Func<string, CancellationToken, Task> probe) =>

@@ -21,7 +21,10 @@ internal sealed class AppHostPaths
         SessionDirectory = Path.Combine(SessionsRoot, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
         VolumesDirectory = Path.Combine(isolated ? SessionDirectory : AppHostRoot, "volumes");
         SecretsFile = Path.Combine(AppHostRoot, "secrets.json");
+        IsIsolated = isolated;
     }
+
+    public bool IsIsolated { get; }
 
     public string Root { get; }
     public string AppHostRoot { get; }

@@ -20,7 +20,11 @@ internal static class ProjectLauncher
                     RemoveEnvironment = InheritedHostingVariables(),
                 };
             case ExecutableResource executable:
-                return new ProcessSpec(executable.Command, args) { WorkingDirectory = executable.WorkingDirectory };
+                var command = Binaries.Find(executable.Command.Contains('/', StringComparison.Ordinal) ? null : executable.Command,
+                                  Path.IsPathRooted(executable.Command) ? executable.Command : Path.Combine(executable.WorkingDirectory, executable.Command))
+                              ?? throw new DistributedApplicationException(
+                                  $"The program '{executable.Command}' of resource '{executable.Name}' was not found (in {executable.WorkingDirectory} or on PATH).");
+                return new ProcessSpec(command, args) { WorkingDirectory = executable.WorkingDirectory };
             default:
                 throw new InvalidOperationException($"Resource '{resource.Name}' is not a project or an executable.");
         }

@@ -31,7 +31,7 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        server.LocateBinaries();
+        server.LocateBinaries(resource.Name);
         var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false) ?? "";
         var port = resource.PrimaryEndpoint.Port;
         var fingerprint = Fingerprint(port);

@@ -36,7 +36,7 @@ internal interface ILocalServer
     string DebianPackage { get; }
 
     /// <summary>Finds the binaries; throws <see cref="MissingServerBinaryException"/> naming the package when they are missing.</summary>
-    void LocateBinaries();
+    void LocateBinaries(string resourceName);
 
     /// <summary>The signal that stops the server promptly and cleanly (SIGTERM unless the server says otherwise).</summary>
     int StopSignal => Native.SigTerm;
@@ -66,7 +66,7 @@ internal sealed class MissingServerBinaryException(string resourceName, string b
 internal static class Binaries
 {
     /// <summary>The first existing path of <paramref name="candidates"/>, or the program found on PATH.</summary>
-    public static string? Find(string program, params string[] candidates)
+    public static string? Find(string? program, params string[] candidates)
     {
         foreach (var c in candidates)
         {
@@ -74,6 +74,10 @@ internal static class Binaries
             {
                 return c;
             }
+        }
+        if (program is null)
+        {
+            return null;
         }
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {

@@ -16,9 +16,9 @@ internal sealed class PostgresServer : ILocalServer
     /// <summary>SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect, as SIGTERM would.</summary>
     public int StopSignal => 2;
 
-    public void LocateBinaries()
+    public void LocateBinaries(string resourceName)
     {
-        _binDirectory = FindBinDirectory() ?? throw new MissingServerBinaryException("postgres", "PostgreSQL (initdb and postgres)", DebianPackage);
+        _binDirectory = FindBinDirectory() ?? throw new MissingServerBinaryException(resourceName, "PostgreSQL (initdb and postgres)", DebianPackage);
     }
 
     /// <summary>The newest /usr/lib/postgresql/N/bin that has both initdb and postgres.</summary>

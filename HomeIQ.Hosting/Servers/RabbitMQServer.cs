@@ -16,12 +16,12 @@ internal sealed class RabbitMQServer : ILocalServer
 
     public string DebianPackage => "rabbitmq-server";
 
-    public void LocateBinaries()
+    public void LocateBinaries(string resourceName)
     {
         _server = Binaries.Find("rabbitmq-server-not-on-path", "/usr/lib/rabbitmq/bin/rabbitmq-server")
-                  ?? throw new MissingServerBinaryException("messaging", "rabbitmq-server", DebianPackage);
+                  ?? throw new MissingServerBinaryException(resourceName, "rabbitmq-server", DebianPackage);
         _epmd = Binaries.Find("epmd", "/usr/bin/epmd")
-                ?? throw new MissingServerBinaryException("messaging", "epmd (Erlang)", DebianPackage);
+                ?? throw new MissingServerBinaryException(resourceName, "epmd (Erlang)", DebianPackage);
     }
 
     public Task<IReadOnlyList<ProcessSpec>> PrepareAsync(ServerContext context, CancellationToken cancellationToken)

@@ -6,15 +6,16 @@ using HomeIQ.Hosting.Orchestration;
 namespace HomeIQ.Hosting.Servers;
 
 /// <summary>redis-server from the Debian <c>redis-server</c> package, on loopback with a password.</summary>
-internal sealed class RedisServer : ILocalServer
+internal sealed class RedisServer(IReadOnlyList<string>? candidates = null, bool searchPath = true) : ILocalServer
 {
     private string _binary = "";
 
     public string DebianPackage => "redis-server";
 
-    public void LocateBinaries()
+    public void LocateBinaries(string resourceName)
     {
-        _binary = Binaries.Find("redis-server", "/usr/bin/redis-server") ?? throw new MissingServerBinaryException("redis", "redis-server", DebianPackage);
+        _binary = Binaries.Find(searchPath ? "redis-server" : null, [.. candidates ?? ["/usr/bin/redis-server"]])
+                  ?? throw new MissingServerBinaryException(resourceName, "redis-server", DebianPackage);
     }
 
     public Task<IReadOnlyList<ProcessSpec>> PrepareAsync(ServerContext context, CancellationToken cancellationToken)

@@ -22,10 +22,16 @@ public static class DistributedApplicationTestingBuilder
     /// <summary>Runs the AppHost <typeparamref name="TEntryPoint"/> (a <c>Projects.*</c> type) up to its Build call.</summary>
     public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(CancellationToken cancellationToken = default)
         where TEntryPoint : IProjectMetadata, new() =>
-        CreateAsync<TEntryPoint>([], cancellationToken);
+        CreateAsync<TEntryPoint>([], null, cancellationToken);
 
     /// <summary>Runs the AppHost <typeparamref name="TEntryPoint"/> with extra arguments up to its Build call.</summary>
-    public static async Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(string[] args, CancellationToken cancellationToken = default)
+    public static Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(string[] args, CancellationToken cancellationToken = default)
+        where TEntryPoint : IProjectMetadata, new() =>
+        CreateAsync<TEntryPoint>(args, null, cancellationToken);
+
+    /// <summary>Runs the AppHost with extra arguments, letting the test adjust the options (output sink, data directory) first.</summary>
+    public static async Task<IDistributedApplicationTestingBuilder> CreateAsync<TEntryPoint>(string[] args,
+        Action<DistributedApplicationOptions>? configureOptions, CancellationToken cancellationToken = default)
         where TEntryPoint : IProjectMetadata, new()
     {
         var assemblyName = Path.GetFileNameWithoutExtension(new TEntryPoint().ProjectPath);
@@ -35,7 +41,7 @@ public static class DistributedApplicationTestingBuilder
         var captured = new TaskCompletionSource<DistributedApplicationBuilder>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            TestingHook.Current = new TestingHook(args, assemblyName, captured);
+            TestingHook.Current = new TestingHook(args, assemblyName, configureOptions, captured);
             try
             {
                 var result = entryPoint.Invoke(null, entryPoint.GetParameters().Length == 0 ? null : [args]);

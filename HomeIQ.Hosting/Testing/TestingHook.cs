@@ -4,7 +4,8 @@ namespace HomeIQ.Hosting.Testing;
 /// Lets the testing builder run an AppHost's Program up to its <c>Build()</c> call and take over the builder there,
 /// as Aspire.Hosting.Testing does. It flows with the execution context of the thread that runs the entry point.
 /// </summary>
-internal sealed class TestingHook(string[] args, string? assemblyName, TaskCompletionSource<DistributedApplicationBuilder> captured)
+internal sealed class TestingHook(
+    string[] args, string? assemblyName, Action<DistributedApplicationOptions>? configureOptions, TaskCompletionSource<DistributedApplicationBuilder> captured)
 {
     private static readonly AsyncLocal<TestingHook?> CurrentHook = new();
 
@@ -20,6 +21,7 @@ internal sealed class TestingHook(string[] args, string? assemblyName, TaskCompl
         options.DisableDashboard = true;
         options.Args = [.. options.Args, .. args];
         options.AssemblyName ??= assemblyName;
+        configureOptions?.Invoke(options);
     }
 
     /// <summary>Hands the builder to the test; true means the entry point must stop.</summary>

@@ -1,0 +1,50 @@
+using HomeIQ.Tests.Integration;
+
+[assembly: AssemblyFixture(typeof(AppHostFixture))]
+
+namespace HomeIQ.Tests.Integration;
+
+/// <summary>
+/// The real HomeIQ AppHost composition, started once for the whole test assembly, plus sample projects that
+/// reference its servers: "echo" (references everything), "echo-replicated" (two replicas) and "restartable".
+/// </summary>
+public sealed class AppHostFixture : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        var ct = TestApps.Timeout();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = TestApps.ToTestOutput, ct);
+        var devicesDb = builder.CreateResourceBuilder<PostgresDatabaseResource>("devicesdb");
+        var cache = builder.CreateResourceBuilder<RedisResource>("cache");
+        var messaging = builder.CreateResourceBuilder<RabbitMQServerResource>("messaging");
+
+        var replicated = builder.AddProject<Projects.EchoService>("echo-replicated").WithReplicas(2).WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EchoService>("echo")
+            .WithReference(devicesDb).WaitFor(devicesDb)
+            .WithReference(cache).WaitFor(cache)
+            .WithReference(messaging).WaitFor(messaging)
+            .WithReference(replicated)
+            .WithEnvironment("HOMEIQ_SAMPLE", "from-apphost")
+            .WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EchoService>("restartable").WithHttpHealthCheck("/health");
+
+        _app = await builder.BuildAsync(ct);
+        await _app.StartAsync(ct);
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using System.Collections;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+
+// Everything the AppHost is expected to inject, for the tests to compare with the contract.
+string[] prefixes = ["ConnectionStrings__", "services__", "ASPNETCORE_", "DOTNET_ENVIRONMENT", "OTEL_", "LOGGING__", "HOMEIQ_"];
+app.MapGet("/env", () => Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+    .Where(e => prefixes.Any(p => ((string)e.Key).StartsWith(p, StringComparison.Ordinal)))
+    .ToDictionary(e => (string)e.Key, e => (string?)e.Value));
+app.MapGet("/pid", () => Environment.ProcessId);
+app.MapGet("/args", () => Environment.GetCommandLineArgs().Skip(1));
+
+app.Run();
