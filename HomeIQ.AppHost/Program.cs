@@ -1,9 +1,15 @@
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Servers stop with the AppHost by default. HomeIQ__PersistentServers=true keeps them running between runs (reused while unchanged),
+// which makes restarting the AppHost nearly instant.
+var serverLifetime = builder.Configuration.GetValue<bool>("HomeIQ:PersistentServers") ? ContainerLifetime.Persistent : ContainerLifetime.Session;
+
 // Backing servers: real local processes in run mode, containers in the deployment manifest.
-var postgres = builder.AddPostgres("postgres").WithDataVolume();
-var cache = builder.AddRedis("cache");
-var messaging = builder.AddRabbitMQ("messaging");
+var postgres = builder.AddPostgres("postgres").WithDataVolume().WithLifetime(serverLifetime);
+var cache = builder.AddRedis("cache").WithLifetime(serverLifetime);
+var messaging = builder.AddRabbitMQ("messaging").WithLifetime(serverLifetime);
 
 // One database per bounded context; no service reads another's.
 var identityDb = postgres.AddDatabase("identitydb");
