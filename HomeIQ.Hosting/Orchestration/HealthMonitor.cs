@@ -42,32 +42,22 @@ internal static class HealthMonitor
         }
     }
 
-    /// <summary>Yields whenever the resource's state changes or its next check is due.</summary>
+    /// <summary>Yields whenever the resource's state changes or its next check is due, until the application stops.</summary>
     private static async IAsyncEnumerable<Tick> Ticks(IResource resource, OrchestratorContext context,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stopping)
     {
         using var changed = new SemaphoreSlim(0);
-        var lastState = "";
-        var watch = Task.Run(async () =>
-        {
-            await foreach (var e in context.Notifications.WatchAsync(stopping).ConfigureAwait(false))
-            {
-                if (e.Resource == resource && e.Snapshot.State != lastState)
-                {
-                    lastState = e.Snapshot.State;
-                    changed.Release();
-                }
-            }
-        }, stopping);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _ = WakeOnStateChangeAsync(resource, context, changed, watching.Token);
         var tick = new Tick();
         while (!stopping.IsCancellationRequested)
         {
             tick.Snapshot = context.Current(resource);
-            if (tick.Snapshot.IsTerminal && tick.Snapshot.State != KnownResourceStates.Exited)
+            if (tick.Snapshot.State is KnownResourceStates.FailedToStart or KnownResourceStates.Finished)
             {
-                yield break;
+                break;
             }
-            tick.NextDelay = TimeSpan.FromSeconds(30);
+            tick.NextDelay = HealthyInterval;
             yield return tick;
             try
             {
@@ -75,10 +65,32 @@ internal static class HealthMonitor
             }
             catch (OperationCanceledException)
             {
-                yield break;
+                break;
             }
         }
-        await Task.WhenAny(watch).ConfigureAwait(false);
+        await watching.CancelAsync().ConfigureAwait(false);
+    }
+
+    private static async Task WakeOnStateChangeAsync(IResource resource, OrchestratorContext context, SemaphoreSlim changed, CancellationToken cancellationToken)
+    {
+        var lastState = "";
+        try
+        {
+            await foreach (var e in context.Notifications.WatchAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Resource == resource && e.Snapshot.State != lastState)
+                {
+                    lastState = e.Snapshot.State;
+                    changed.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static List<Func<CancellationToken, Task<HealthStatus>>> Checks(IResource resource)
