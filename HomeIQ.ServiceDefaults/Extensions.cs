@@ -1,33 +1,60 @@
+using System.Diagnostics;
+using HomeIQ.ServiceDefaults.Health;
+using HomeIQ.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Service defaults every HomeIQ service calls, in the shape of Aspire's ServiceDefaults project.
-/// This first version gives the health endpoints; discovery, resilience and telemetry are added by the ServiceDefaults work.
+/// The service defaults every HomeIQ service calls, in the shape of Aspire's ServiceDefaults project:
+/// <c>builder.AddServiceDefaults()</c> then <c>app.MapDefaultEndpoints()</c>.
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
-    private const string LiveTag = "live";
+    /// <summary>The default limit on request bodies; override with <c>Kestrel:Limits:MaxRequestBodySize</c>.</summary>
+    public const long DefaultMaxRequestBodySize = 4 * 1024 * 1024;
 
-    /// <summary>Adds the defaults: a <c>self</c> liveness check.</summary>
+    /// <summary>
+    /// Telemetry, health checks, ProblemDetails with trace ids and request size limits. Works for web apps and for
+    /// worker services (HostApplicationBuilder), which simply have no endpoints to map.
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+        builder.Services.Configure<KestrelServerOptions>(options =>
+            options.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodySize));
+        // Forwarded headers need nothing here: ASP.NET Core applies them itself when ASPNETCORE_FORWARDEDHEADERS_ENABLED=true.
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (every check: readiness) and <c>/alive</c> (live checks only).</summary>
+    /// <summary>Adds the <c>self</c> liveness check; backing-server checks come with AddNpgsqlDataSource, AddRedisClient and AddRabbitMQClient.</summary>
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthEndpoints.LiveTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Errors as ProblemDetails, health probes kept out of traces, and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
+    /// <c>/health/live</c> in every environment. Call it first after <c>Build()</c>.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseProbeTraceFilter();
+        app.MapHealthEndpoints(app.Environment);
         return app;
     }
 }

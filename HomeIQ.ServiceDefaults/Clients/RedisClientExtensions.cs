@@ -1,0 +1,42 @@
+using HomeIQ.ServiceDefaults.Health;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+
+namespace HomeIQ.ServiceDefaults.Clients;
+
+/// <summary>Registers an <see cref="IConnectionMultiplexer"/> as Aspire.StackExchange.Redis does.</summary>
+public static class RedisClientExtensions
+{
+    /// <summary>
+    /// Registers a singleton <see cref="IConnectionMultiplexer"/> from <c>ConnectionStrings:{connectionName}</c> (connected on first use,
+    /// retrying in the background rather than failing start-up) and a readiness check that PINGs the server.
+    /// </summary>
+    public static void AddRedisClient(this IHostApplicationBuilder builder, string connectionName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName, "Redis"));
+        options.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            $"redis-{connectionName}", sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()), HealthStatus.Unhealthy, [HealthEndpoints.ReadyTag],
+            TimeSpan.FromSeconds(5)));
+    }
+
+    private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync().ConfigureAwait(false);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, $"Redis is unreachable: {ex.Message}", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using HomeIQ.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace HomeIQ.ServiceDefaults.Health;
+
+/// <summary>
+/// <c>/health</c> (readiness: every check) and <c>/alive</c> (liveness: checks tagged <c>live</c>), with the aliases
+/// <c>/health/ready</c> and <c>/health/live</c>. Unlike Aspire's template they are mapped in every environment, because
+/// container platforms probe them; outside Development the body carries the status only.
+/// </summary>
+public static class HealthEndpoints
+{
+    /// <summary>The tag of liveness checks.</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>The tag of readiness checks (backing servers).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Maps the four endpoints.</summary>
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(environment);
+        var ready = new HealthCheckOptions { ResponseWriter = environment.IsDevelopment() ? WriteDetailsAsync : WriteStatusAsync };
+        var live = new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = ready.ResponseWriter };
+        endpoints.MapHealthChecks("/health", ready);
+        endpoints.MapHealthChecks("/health/ready", ready);
+        endpoints.MapHealthChecks("/alive", live);
+        endpoints.MapHealthChecks("/health/live", live);
+        return endpoints;
+    }
+
+    /// <summary>Keeps probe requests out of traces; call before routing.</summary>
+    public static IApplicationBuilder UseProbeTraceFilter(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            TelemetryExtensions.SuppressProbeTraces(context);
+            return next(context);
+        });
+
+    private static Task WriteStatusAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(report.Status.ToString());
+    }
+
+    private static Task WriteDetailsAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            duration = report.TotalDuration,
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description ?? e.Value.Exception?.Message,
+                duration = e.Value.Duration,
+            }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonOptions));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+}
