@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using HomeIQ.Contracts;
+
+namespace HomeIQ.EventBus;
+
+/// <summary>Publishes integration events.</summary>
+public interface IEventBus
+{
+    /// <summary>
+    /// Publishes <paramref name="event"/> and returns only after the broker confirmed it.
+    /// Throws <see cref="EventBusPublishException"/> when the broker refuses it or no queue is bound for its name.
+    /// A service that also changes its database writes the event to the outbox instead.
+    /// </summary>
+    Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
+}
+
+/// <summary>Handles one event type. It runs in its own DI scope; the message is acknowledged only when it returns.</summary>
+public interface IIntegrationEventHandler<in TEvent> where TEvent : IntegrationEvent
+{
+    /// <summary>Handles the event; throwing sends the message to the retry path.</summary>
+    Task HandleAsync(TEvent @event, CancellationToken cancellationToken);
+}
+
+/// <summary>The broker did not take a message.</summary>
+public sealed class EventBusPublishException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Event bus settings, section <c>EventBus</c>.</summary>
+public sealed class EventBusOptions
+{
+    /// <summary>The topic exchange every event goes to; the routing key is the event name.</summary>
+    [Required]
+    public string ExchangeName { get; set; } = "homeiq.events";
+
+    /// <summary>This service's durable queue (default: the service name, from OTEL_SERVICE_NAME).</summary>
+    [Required]
+    public string QueueName { get; set; } = "";
+
+    /// <summary>How many unacknowledged messages the broker sends ahead.</summary>
+    [Range(1, 65535)]
+    public int PrefetchCount { get; set; } = 64;
+
+    /// <summary>How many handlers run at once.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>Attempts before a message goes to the dead-letter queue.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>The delay before each retry; the last one repeats.</summary>
+    public TimeSpan[] RetryDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)];
+
+    /// <summary>How often the outbox relay looks for rows when no commit woke it.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

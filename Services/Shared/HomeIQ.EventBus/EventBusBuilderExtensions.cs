@@ -1,0 +1,81 @@
+using HomeIQ.Contracts;
+using HomeIQ.EventBus.Postgres;
+using HomeIQ.EventBus.RabbitMQ;
+using HomeIQ.ServiceDefaults.Clients;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using RabbitMQ.Client;
+
+namespace HomeIQ.EventBus;
+
+/// <summary>Adds subscriptions and the outbox to a service's event bus.</summary>
+public interface IEventBusBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+
+    /// <summary>Handles <typeparamref name="TEvent"/> with <typeparamref name="THandler"/> (resolved per message from a new scope).</summary>
+    IEventBusBuilder AddSubscription<TEvent, THandler>() where TEvent : IntegrationEvent where THandler : class, IIntegrationEventHandler<TEvent>;
+
+    /// <summary>
+    /// Adds the Postgres outbox (<see cref="Outbox"/>), its relay, and the inbox/outbox tables, in the database of the
+    /// service's <see cref="NpgsqlDataSource"/> (register it first with AddNpgsqlDataSource).
+    /// </summary>
+    IEventBusBuilder AddPostgresOutbox();
+}
+
+/// <summary>Registers HomeIQ's RabbitMQ event bus.</summary>
+public static class EventBusBuilderExtensions
+{
+    /// <summary>
+    /// Adds the event bus on the RabbitMQ connection <paramref name="connectionName"/> (registered with AddRabbitMQClient if it is not yet):
+    /// <see cref="IEventBus"/> for publishing, and a consumer for the subscriptions added to the returned builder.
+    /// Options come from the <c>EventBus</c> configuration section, then <paramref name="configure"/>; the queue defaults to the service name.
+    /// </summary>
+    public static IEventBusBuilder AddEventBus(this IHostApplicationBuilder builder, string connectionName, Action<EventBusOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IConnection)))
+        {
+            builder.AddRabbitMQClient(connectionName);
+        }
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName.ToLowerInvariant();
+        builder.Services.AddOptions<EventBusOptions>()
+            .Configure(o => o.QueueName = serviceName)
+            .Bind(builder.Configuration.GetSection("EventBus"))
+            .Configure(o => configure?.Invoke(o))
+            .ValidateDataAnnotations()
+            .Validate(o => o.RetryDelays.Length > 0 && o.RetryDelays.All(d => d > TimeSpan.Zero), "EventBus:RetryDelays needs at least one positive delay.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RabbitMQEventBus>();
+        builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<RabbitMQEventBus>());
+        var subscriptions = new EventSubscriptions();
+        builder.Services.AddSingleton(subscriptions);
+        builder.Services.AddHostedService<EventConsumer>();
+        return new EventBusBuilder(builder.Services, subscriptions);
+    }
+
+    private sealed class EventBusBuilder(IServiceCollection services, EventSubscriptions subscriptions) : IEventBusBuilder
+    {
+        public IServiceCollection Services => services;
+
+        public IEventBusBuilder AddSubscription<TEvent, THandler>() where TEvent : IntegrationEvent where THandler : class, IIntegrationEventHandler<TEvent>
+        {
+            subscriptions.Add<TEvent, THandler>();
+            services.AddScoped<THandler>();
+            return this;
+        }
+
+        public IEventBusBuilder AddPostgresOutbox()
+        {
+            // The schema service is registered before the relay and the consumer's handlers need it: hosted services start in order.
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, EventBusSchema>());
+            services.AddSingleton<Outbox>();
+            services.AddSingleton<OutboxRelay>();
+            services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+            return this;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using HomeIQ.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace HomeIQ.EventBus.RabbitMQ;
+
+/// <summary>
+/// Consumes this service's queue: a prefetch window, up to <see cref="EventBusOptions.MaxConcurrency"/> handlers at once,
+/// and an ack only after the handler (and its transaction) succeeded. A failed delivery is republished with confirms to
+/// the retry queue of its attempt (then acked), and after <see cref="EventBusOptions.MaxAttempts"/> to the dead-letter queue;
+/// a malformed or unknown message goes straight there with the reason. If even that republish fails the delivery is
+/// nacked back onto the queue, so nothing is ever dropped.
+/// </summary>
+internal sealed class EventConsumer(
+    IConnection connection, RabbitMQEventBus bus, EventSubscriptions subscriptions, IServiceScopeFactory scopes,
+    IOptions<EventBusOptions> options, ILogger<EventConsumer> logger) : IHostedService, IAsyncDisposable
+{
+    internal const string AttemptHeader = "x-attempt";
+    internal const string LastErrorHeader = "x-last-error";
+    internal const string ReasonHeader = "x-dead-letter-reason";
+    private readonly EventBusOptions _options = options.Value;
+    private IChannel? _channel;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (subscriptions.EventNames.Count == 0)
+        {
+            return;
+        }
+        _channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(false, false, consumerDispatchConcurrency: (ushort)_options.MaxConcurrency), cancellationToken).ConfigureAwait(false);
+        await Topology.DeclareConsumerAsync(_channel, _options, subscriptions.EventNames, cancellationToken).ConfigureAwait(false);
+        await _channel.BasicQosAsync(0, (ushort)_options.PrefetchCount, global: false, cancellationToken).ConfigureAwait(false);
+        var consumer = new AsyncEventingBasicConsumer(_channel);
+        consumer.ReceivedAsync += (_, delivery) => OnDeliveryAsync(delivery);
+        await _channel.BasicConsumeAsync(_options.QueueName, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Consuming {Queue} for {Events}", _options.QueueName, string.Join(", ", subscriptions.EventNames));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_channel is { IsOpen: true })
+        {
+            await _channel.CloseAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnDeliveryAsync(BasicDeliverEventArgs delivery)
+    {
+        var channel = _channel!;
+        var properties = delivery.BasicProperties;
+        var eventName = properties.Type ?? delivery.RoutingKey;
+        var headers = properties.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(properties.Headers);
+        var attempt = headers.TryGetValue(AttemptHeader, out var a) && int.TryParse(EventBusTelemetry.HeaderString(a), CultureInfo.InvariantCulture, out var n) ? n : 1;
+        var body = delivery.Body.ToArray();
+        using var activity = EventBusTelemetry.StartProcess(_options.QueueName, eventName, properties.MessageId, headers);
+        var tag = new KeyValuePair<string, object?>("event", eventName);
+
+        if (!subscriptions.TryGet(eventName, out var subscription))
+        {
+            await DeadLetterAsync(delivery, body, headers, $"no handler for event '{eventName}'", attempt).ConfigureAwait(false);
+            return;
+        }
+        IntegrationEvent? @event;
+        try
+        {
+            @event = (IntegrationEvent?)JsonSerializer.Deserialize(body, subscription.EventType, RabbitMQEventBus.Json)
+                     ?? throw new JsonException("the body is JSON null");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)
+        {
+            await DeadLetterAsync(delivery, body, headers, $"malformed '{eventName}': {ex.Message}", attempt).ConfigureAwait(false);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
+            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
+            EventBusTelemetry.Consumed.Add(1, tag);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            headers[LastErrorHeader] = $"{ex.GetType().Name}: {ex.Message}";
+            if (attempt >= _options.MaxAttempts)
+            {
+                logger.LogError(ex, "{Event} {MessageId} failed on attempt {Attempt} of {Max}; dead-lettering it", eventName, properties.MessageId, attempt, _options.MaxAttempts);
+                await DeadLetterAsync(delivery, body, headers, $"handler failed {attempt} times", attempt).ConfigureAwait(false);
+            }
+            else
+            {
+                var delay = _options.RetryDelays[Math.Min(attempt - 1, _options.RetryDelays.Length - 1)];
+                logger.LogWarning(ex, "{Event} {MessageId} failed on attempt {Attempt}; retrying in {Delay}", eventName, properties.MessageId, attempt, Topology.Describe(delay));
+                headers[AttemptHeader] = (attempt + 1).ToString(CultureInfo.InvariantCulture);
+                await RepublishAsync(delivery, body, headers, Topology.RetryQueueFor(_options, attempt)).ConfigureAwait(false);
+                EventBusTelemetry.Retried.Add(1, tag);
+            }
+        }
+        finally
+        {
+            EventBusTelemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+        }
+    }
+
+    private async Task DeadLetterAsync(BasicDeliverEventArgs delivery, byte[] body, Dictionary<string, object?> headers, string reason, int attempts)
+    {
+        headers[ReasonHeader] = reason;
+        headers["x-attempts"] = attempts.ToString(CultureInfo.InvariantCulture);
+        headers["x-original-exchange"] = delivery.Exchange;
+        headers["x-original-routing-key"] = delivery.RoutingKey;
+        headers["x-failed-at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        if (await RepublishAsync(delivery, body, headers, Topology.DeadLetterQueue(_options.QueueName)).ConfigureAwait(false))
+        {
+            logger.LogWarning("Dead-lettered {MessageId} ({Event}): {Reason}", delivery.BasicProperties.MessageId, delivery.BasicProperties.Type, reason);
+            EventBusTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("event", delivery.BasicProperties.Type ?? delivery.RoutingKey));
+        }
+    }
+
+    /// <summary>Moves a delivery to another queue: publish with confirm first, ack second; on failure, nack it back to its queue.</summary>
+    private async Task<bool> RepublishAsync(BasicDeliverEventArgs delivery, byte[] body, Dictionary<string, object?> headers, string queue)
+    {
+        var original = delivery.BasicProperties;
+        var properties = new BasicProperties
+        {
+            MessageId = original.MessageId,
+            Type = original.Type ?? delivery.RoutingKey,
+            ContentType = original.ContentType,
+            DeliveryMode = DeliveryModes.Persistent,
+            Timestamp = original.Timestamp,
+            Headers = headers,
+        };
+        try
+        {
+            await bus.SendAsync("", queue, properties, body, CancellationToken.None).ConfigureAwait(false);
+            await _channel!.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Could not move {MessageId} to {Queue}; returning it to {Source}", original.MessageId, queue, _options.QueueName);
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await _channel!.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HomeIQ.Contracts;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace HomeIQ.EventBus.RabbitMQ;
+
+/// <summary>
+/// Publishes on a channel with publisher confirms and tracking: each publish completes when the broker has confirmed it,
+/// and fails when the broker nacks it or returns it as unroutable (messages are mandatory and persistent).
+/// Many publishes may be in flight at once; their confirms arrive pipelined.
+/// </summary>
+public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOptions> options) : IEventBus, IAsyncDisposable
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly EventBusOptions _options = options.Value;
+    private IChannel? _channel;
+
+    /// <inheritdoc />
+    public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var body = JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), Json);
+        return PublishAsync(EventNames.Of(@event.GetType()), @event.Id, body, parent: default, cancellationToken);
+    }
+
+    /// <summary>Publishes an already serialised event (the outbox relay), continuing the trace it was written in.</summary>
+    internal async Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken)
+    {
+        using var activity = EventBusTelemetry.StartPublish(_options.ExchangeName, eventName, eventId.ToString(), parent);
+        var headers = new Dictionary<string, object?>();
+        EventBusTelemetry.Inject(activity ?? Activity.Current, headers);
+        var properties = new BasicProperties
+        {
+            MessageId = eventId.ToString(),
+            Type = eventName,
+            ContentType = "application/json",
+            DeliveryMode = DeliveryModes.Persistent,
+            Timestamp = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
+            Headers = headers,
+        };
+        await SendAsync(_options.ExchangeName, eventName, properties, body, cancellationToken).ConfigureAwait(false);
+        EventBusTelemetry.Published.Add(1, new KeyValuePair<string, object?>("event", eventName));
+    }
+
+    /// <summary>Sends with confirms to any exchange (retry and dead-letter queues go through the default exchange).</summary>
+    internal async Task SendAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PublishException ex) when (ex.IsReturn)
+        {
+            throw new EventBusPublishException(
+                $"No queue is bound for '{routingKey}' on exchange '{(exchange.Length == 0 ? "(default)" : exchange)}': the message was returned as unroutable.", ex);
+        }
+        catch (PublishException ex)
+        {
+            throw new EventBusPublishException($"The broker refused '{routingKey}' (nack).", ex);
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+        {
+            throw new EventBusPublishException($"The broker connection failed while publishing '{routingKey}': {ex.Message}", ex);
+        }
+    }
+
+    private async ValueTask<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    {
+        if (_channel is { IsOpen: true } open)
+        {
+            return open;
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_channel is not { IsOpen: true })
+            {
+                if (_channel is not null)
+                {
+                    await _channel.DisposeAsync().ConfigureAwait(false);
+                }
+                _channel = await connection.CreateChannelAsync(
+                    new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
+                await Topology.DeclareExchangeAsync(_channel, _options, cancellationToken).ConfigureAwait(false);
+            }
+            return _channel;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+        _gate.Dispose();
+    }
+}
