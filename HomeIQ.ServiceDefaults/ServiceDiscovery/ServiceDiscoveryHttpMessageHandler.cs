@@ -1,7 +1,8 @@
 namespace HomeIQ.ServiceDefaults.ServiceDiscovery;
 
 /// <summary>Rewrites requests to service names (<c>https+http://devices/…</c>) to a resolved endpoint before sending them on.</summary>
-/// <remarks>Requests to IP addresses, <c>localhost</c> or dotted host names pass through unchanged.</remarks>
+/// <remarks>Requests to IP addresses, <c>localhost</c> or dotted host names pass through unchanged.
+/// As in Aspire, the original URI is put back after sending, so a retry by an outer handler resolves again (and may reach another replica).</remarks>
 public sealed class ServiceDiscoveryHttpMessageHandler(ServiceEndpointResolver resolver) : DelegatingHandler
 {
     private readonly ServiceEndpointResolver _resolver = resolver ?? throw new ArgumentNullException(nameof(resolver));
@@ -10,12 +11,20 @@ public sealed class ServiceDiscoveryHttpMessageHandler(ServiceEndpointResolver r
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.RequestUri is { } uri)
+        var original = request.RequestUri;
+        if (original is not null)
         {
-            request.RequestUri = await _resolver.ResolveAsync(uri, cancellationToken).ConfigureAwait(false);
+            request.RequestUri = await _resolver.ResolveAsync(original, cancellationToken).ConfigureAwait(false);
         }
 
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            request.RequestUri = original;
+        }
     }
 
     /// <summary>Resolves the request URI, then sends the request to the inner handler synchronously.</summary>
@@ -23,11 +32,19 @@ public sealed class ServiceDiscoveryHttpMessageHandler(ServiceEndpointResolver r
     {
         ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
-        if (request.RequestUri is { } uri)
+        var original = request.RequestUri;
+        if (original is not null)
         {
-            request.RequestUri = _resolver.Resolve(uri);
+            request.RequestUri = _resolver.Resolve(original);
         }
 
-        return base.Send(request, cancellationToken);
+        try
+        {
+            return base.Send(request, cancellationToken);
+        }
+        finally
+        {
+            request.RequestUri = original;
+        }
     }
 }
