@@ -32,9 +32,19 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithHttpHealthCheck("/health");
         builder.AddProject<Projects.EchoService>("restartable").WithHttpHealthCheck("/health");
 
+        // Event-bus tests: a database for in-process buses, a sample service that uses the outbox, and a service whose database is down.
+        var postgres = builder.CreateResourceBuilder<PostgresServerResource>("postgres");
+        postgres.AddDatabase("eventbustestdb");
+        var outboxDb = postgres.AddDatabase("outboxdb");
+        builder.AddProject<Projects.OutboxSample>("outbox-sample")
+            .WithReference(outboxDb).WaitFor(outboxDb)
+            .WithReference(messaging).WaitFor(messaging)
+            .WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EchoService>("echo-nodb").WithEnvironment("ConnectionStrings__db", "Host=127.0.0.1;Port=1;Username=x;Password=y;Database=db;Timeout=2");
+
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable" })
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }

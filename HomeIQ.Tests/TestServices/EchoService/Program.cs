@@ -1,7 +1,12 @@
+using HomeIQ.ServiceDefaults.Clients;
 using System.Collections;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+if (builder.Configuration.GetConnectionString("db") is not null)
+{
+    builder.AddNpgsqlDataSource("db");
+}
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -24,12 +24,16 @@ public abstract class PostgresEventHandler<TEvent>(NpgsqlDataSource dataSource) 
         {
             if (await inbox.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
+                await OnDuplicateAsync(@event, cancellationToken).ConfigureAwait(false);
                 return; // handled before: the rollback on dispose leaves nothing behind
             }
         }
         await HandleAsync(@event, connection, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Called instead of the work when the event was handled before (a redelivery or a repeated publish).</summary>
+    protected virtual Task OnDuplicateAsync(TEvent @event, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The handler's work, inside the transaction that records the event in the inbox.</summary>
     protected abstract Task HandleAsync(TEvent @event, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken);
