@@ -4,6 +4,7 @@ using Polly.Retry;
 namespace HomeIQ.ServiceDefaults.Resilience;
 
 /// <summary>Options of the standard pipeline's retry: 3 retries of transient outcomes, exponential backoff from 2 s with jitter, honouring Retry-After.</summary>
+/// <remarks>Unlike plain Polly, <c>MaxRetryAttempts = 0</c> is allowed and leaves the retry out of the pipeline.</remarks>
 public sealed class HttpRetryStrategyOptions : RetryStrategyOptions<HttpResponseMessage>
 {
     private bool _shouldRetryAfterHeader;

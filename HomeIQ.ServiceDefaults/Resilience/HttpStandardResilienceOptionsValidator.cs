@@ -25,7 +25,13 @@ public sealed class HttpStandardResilienceOptionsValidator : IValidateOptions<Ht
             return ValidateOptionsResult.Fail("Every part of HttpStandardResilienceOptions must be set.");
         }
 
-        foreach (var part in parts)
+        if (options.Retry.MaxRetryAttempts < 0)
+        {
+            errors.Add($"Retry.MaxRetryAttempts must not be negative, was {options.Retry.MaxRetryAttempts}.");
+        }
+
+        // Zero retries leaves the retry out of the pipeline, so Polly's rules for it do not apply.
+        foreach (var part in parts.Where(p => p != options.Retry || options.Retry.MaxRetryAttempts > 0))
         {
             var results = new List<ValidationResult>();
             if (!Validator.TryValidateObject(part!, new ValidationContext(part!), results, validateAllProperties: true))

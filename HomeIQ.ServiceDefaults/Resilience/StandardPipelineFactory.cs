@@ -17,10 +17,17 @@ internal static class StandardPipelineFactory
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
 
-        return new ResiliencePipelineBuilder<HttpResponseMessage> { Name = $"{clientName}-standard" }
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = $"{clientName}-standard" }
             .AddStrategy(_ => new ConcurrencyLimiterStrategy(limiter), options.RateLimiter)
-            .AddTimeout(options.TotalRequestTimeout)
-            .AddRetry(options.Retry)
+            .AddTimeout(options.TotalRequestTimeout);
+
+        // Polly requires at least one retry; zero retries means no retry step at all.
+        if (options.Retry.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(options.Retry);
+        }
+
+        return builder
             .AddCircuitBreaker(options.CircuitBreaker)
             .AddTimeout(options.AttemptTimeout)
             .Build();
