@@ -20,7 +20,8 @@ public static class ServiceDefaultsExtensions
     public const long DefaultMaxRequestBodySize = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Telemetry, health checks, ProblemDetails with trace ids and request size limits. Works for web apps and for
+    /// Telemetry, health checks, service discovery and the standard resilience handler on every HttpClient,
+    /// ProblemDetails with trace ids and request size limits. Works for web apps and for
     /// worker services (HostApplicationBuilder), which simply have no endpoints to map.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -28,6 +29,14 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddServiceDiscovery();
+        builder.Services.AddOptions<HomeIQ.ServiceDefaults.Resilience.HttpStandardResilienceOptions>().ValidateOnStart();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Resilience outside, discovery inside: every retry resolves the service again and may reach another replica.
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
         builder.Services.Configure<KestrelServerOptions>(options =>

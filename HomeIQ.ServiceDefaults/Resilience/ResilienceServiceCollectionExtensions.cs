@@ -1,9 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
+using HomeIQ.ServiceDefaults.Resilience;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
-namespace HomeIQ.ServiceDefaults.Resilience;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the standard resilience pipeline and adds it to HttpClients.</summary>
 /// <remarks>
@@ -85,6 +85,6 @@ public static class ResilienceServiceCollectionExtensions
         }
 
         var provider = handlerBuilder.Services.GetRequiredService<ResiliencePipelineProvider>();
-        handlerBuilder.AdditionalHandlers.Add(provider.CreateHandler(handlerBuilder.Name ?? Options.DefaultName));
+        handlerBuilder.AdditionalHandlers.Add(provider.CreateHandler(handlerBuilder.Name ?? Microsoft.Extensions.Options.Options.DefaultName));
     }
 }

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
+using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace HomeIQ.ServiceDefaults.ServiceDiscovery;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers configuration-based service discovery, in the shape of Microsoft.Extensions.ServiceDiscovery.</summary>
 public static class ServiceDiscoveryServiceCollectionExtensions
