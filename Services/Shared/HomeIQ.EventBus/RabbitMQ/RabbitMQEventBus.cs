@@ -31,8 +31,13 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     internal async Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken)
     {
         using var activity = EventBusTelemetry.StartPublish(_options.ExchangeName, eventName, eventId.ToString(), parent);
-        var headers = new Dictionary<string, object?>();
-        EventBusTelemetry.Inject(activity ?? Activity.Current, headers);
+        var traced = activity ?? Activity.Current;
+        Dictionary<string, object?>? headers = null;
+        if (traced is not null)
+        {
+            headers = [];
+            EventBusTelemetry.Inject(traced, headers);
+        }
         var properties = new BasicProperties
         {
             MessageId = eventId.ToString(),
