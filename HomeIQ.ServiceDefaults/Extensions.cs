@@ -2,7 +2,6 @@ using System.Diagnostics;
 using HomeIQ.ServiceDefaults.Health;
 using HomeIQ.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +53,7 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Errors as ProblemDetails, health probes kept out of traces, and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
+    /// Errors as ProblemDetails, request spans with HTTP details (health probes kept out of traces), and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
     /// <c>/health/live</c> in every environment. Call it first after <c>Build()</c>.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -62,7 +61,7 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseProbeTraceFilter();
+        app.UseRequestTracing();
         app.MapHealthEndpoints(app.Environment);
         return app;
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using HomeIQ.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -35,14 +34,6 @@ public static class HealthEndpoints
         endpoints.MapHealthChecks("/health/live", live);
         return endpoints;
     }
-
-    /// <summary>Keeps probe requests out of traces; call before routing.</summary>
-    public static IApplicationBuilder UseProbeTraceFilter(this IApplicationBuilder app) =>
-        app.Use((context, next) =>
-        {
-            TelemetryExtensions.SuppressProbeTraces(context);
-            return next(context);
-        });
 
     private static Task WriteStatusAsync(HttpContext context, HealthReport report)
     {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,9 +21,6 @@ public static class TelemetryExtensions
     /// <summary>The Meters collected.</summary>
     public static readonly IReadOnlyList<string> Meters =
         ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime", "Npgsql", "HomeIQ.*"];
-
-    /// <summary>Paths kept out of traces: probes would drown the real requests.</summary>
-    public static readonly IReadOnlyList<PathString> UntracedPaths = ["/health", "/alive"];
 
     /// <summary>
     /// Adds telemetry. Export is OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (honouring
@@ -53,16 +48,6 @@ public static class TelemetryExtensions
         builder.Services.AddSingleton<IHostedService>(new TelemetryShutdown(sdk));
         builder.Logging.AddProvider(new ForwardingLoggerProvider(sdk.GetLoggerFactory()));
         return builder;
-    }
-
-    /// <summary>Marks health-probe requests as not recorded, so no exporter sends them.</summary>
-    internal static void SuppressProbeTraces(HttpContext context)
-    {
-        if (Activity.Current is { } activity && UntracedPaths.Any(p => context.Request.Path.StartsWithSegments(p)))
-        {
-            activity.IsAllDataRequested = false;
-            activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-        }
     }
 
     /// <summary>Flushes pending telemetry when the host stops (the SDK singleton is disposed after that).</summary>

@@ -12,6 +12,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 {
     private DistributedApplication? _app;
 
+    /// <summary>Receives the OTLP export of the "echo-otlp" service.</summary>
+    public OtlpCapture Otlp { get; } = new();
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
 
     public async ValueTask InitializeAsync()
@@ -40,11 +43,16 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithReference(outboxDb).WaitFor(outboxDb)
             .WithReference(messaging).WaitFor(messaging)
             .WithHttpHealthCheck("/health");
+        builder.AddProject<Projects.EchoService>("echo-otlp")
+            .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Otlp.Endpoint)
+            .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .WithEnvironment("OTEL_EXPORTER_OTLP_HEADERS", "x-otlp-api-key=test-key")
+            .WithHttpHealthCheck("/health");
         builder.AddProject<Projects.EchoService>("echo-nodb").WithEnvironment("ConnectionStrings__db", "Host=127.0.0.1;Port=1;Username=x;Password=y;Database=db;Timeout=2");
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb" })
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }
@@ -56,5 +64,6 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+        Otlp.Dispose();
     }
 }

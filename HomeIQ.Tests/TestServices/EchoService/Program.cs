@@ -16,7 +16,11 @@ string[] prefixes = ["ConnectionStrings__", "services__", "ASPNETCORE_", "DOTNET
 app.MapGet("/env", () => Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
     .Where(e => prefixes.Any(p => ((string)e.Key).StartsWith(p, StringComparison.Ordinal)))
     .ToDictionary(e => (string)e.Key, e => (string?)e.Value));
-app.MapGet("/pid", () => Environment.ProcessId);
+app.MapGet("/pid", (ILogger<Program> logger) =>
+{
+    logger.LogInformation("Echo answered its process id {Pid}", Environment.ProcessId);
+    return Environment.ProcessId;
+});
 app.MapGet("/args", () => Environment.GetCommandLineArgs().Skip(1));
 
 app.Run();
