@@ -1,10 +1,10 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-namespace HomeIQ.ServiceDefaults.Clients;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Registers an <see cref="NpgsqlDataSource"/> as Aspire.Npgsql does.</summary>
 public static class NpgsqlClientExtensions

@@ -1,10 +1,10 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 
-namespace HomeIQ.ServiceDefaults.Clients;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Registers a RabbitMQ <see cref="IConnection"/> as Aspire.RabbitMQ.Client does.</summary>
 public static class RabbitMQClientExtensions

@@ -1,10 +1,10 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
-namespace HomeIQ.ServiceDefaults.Clients;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Registers an <see cref="IConnectionMultiplexer"/> as Aspire.StackExchange.Redis does.</summary>
 public static class RedisClientExtensions

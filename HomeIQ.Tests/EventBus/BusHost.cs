@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
-using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -5,7 +5,6 @@ using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Hosting;
 using HomeIQ.Hosting.Testing;
-using HomeIQ.ServiceDefaults.Clients;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,3 @@
-using HomeIQ.ServiceDefaults.Clients;
 using System.Collections;
 
 var builder = WebApplication.CreateBuilder(args);

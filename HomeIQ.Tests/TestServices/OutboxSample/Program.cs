@@ -1,7 +1,6 @@
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.EventBus.Postgres;
-using HomeIQ.ServiceDefaults.Clients;
 using Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);

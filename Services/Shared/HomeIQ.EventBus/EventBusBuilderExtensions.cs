@@ -1,7 +1,6 @@
 using HomeIQ.Contracts;
 using HomeIQ.EventBus.Postgres;
 using HomeIQ.EventBus.RabbitMQ;
-using HomeIQ.ServiceDefaults.Clients;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
