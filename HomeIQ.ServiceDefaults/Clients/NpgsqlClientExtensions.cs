@@ -23,9 +23,7 @@ public static class NpgsqlClientExtensions
             configure?.Invoke(dataSource);
             return dataSource.Build();
         });
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            $"postgres-{connectionName}", sp => new NpgsqlHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()), HealthStatus.Unhealthy, [HealthEndpoints.ReadyTag],
-            TimeSpan.FromSeconds(5)));
+        builder.Services.AddReadinessCheck($"postgres-{connectionName}", sp => new NpgsqlHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()));
     }
 
     private sealed class NpgsqlHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -27,8 +27,7 @@ public static class RabbitMQClientExtensions
             ClientProvidedName = serviceName,
         });
         builder.Services.AddSingleton(sp => ConnectAsync(sp.GetRequiredService<ConnectionFactory>()).GetAwaiter().GetResult());
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            $"rabbitmq-{connectionName}", sp => new RabbitMQHealthCheck(sp), HealthStatus.Unhealthy, [HealthEndpoints.ReadyTag], TimeSpan.FromSeconds(5)));
+        builder.Services.AddReadinessCheck($"rabbitmq-{connectionName}", sp => new RabbitMQHealthCheck(sp));
     }
 
     /// <summary>The broker may still be booting when a service starts without WaitFor: retry for a while before giving up.</summary>

@@ -19,9 +19,7 @@ public static class RedisClientExtensions
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName, "Redis"));
         options.AbortOnConnectFail = false;
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            $"redis-{connectionName}", sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()), HealthStatus.Unhealthy, [HealthEndpoints.ReadyTag],
-            TimeSpan.FromSeconds(5)));
+        builder.Services.AddReadinessCheck($"redis-{connectionName}", sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()));
     }
 
     private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
@@ -20,6 +21,13 @@ public static class HealthEndpoints
 
     /// <summary>The tag of readiness checks (backing servers).</summary>
     public const string ReadyTag = "ready";
+
+    /// <summary>Registers a readiness check (tag <c>ready</c>, 5 s timeout) for a backing server.</summary>
+    public static IServiceCollection AddReadinessCheck(this IServiceCollection services, string name, Func<IServiceProvider, IHealthCheck> factory)
+    {
+        services.AddHealthChecks().Add(new HealthCheckRegistration(name, factory, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5)));
+        return services;
+    }
 
     /// <summary>Maps the four endpoints.</summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints, IHostEnvironment environment)

@@ -179,12 +179,7 @@ public sealed class EventBusTests(AppHostFixture fixture)
         var db = host.Services.GetRequiredService<NpgsqlDataSource>();
         var written = new TestHappened("from the outbox");
 
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        await using (var transaction = await connection.BeginTransactionAsync(ct))
-        {
-            await host.Services.GetRequiredService<Outbox>().AddAsync(connection, transaction, written, ct);
-            await transaction.CommitAsync(ct);
-        }
+        await WriteToOutboxAsync(host, written, commit: true, ct);
         await recorder.WaitForAsync(r => !r.Handled.IsEmpty, ct);
         await using var published = db.CreateCommand("SELECT published_at IS NOT NULL FROM eventbus_outbox WHERE id = $1");
         published.Parameters.Add(new() { Value = written.Id });
@@ -204,14 +199,8 @@ public sealed class EventBusTests(AppHostFixture fixture)
         var recorder = new Recorder();
         using var host = await BusHost.StartAsync(App, Queue(), recorder,
             b => b.AddPostgresOutbox().AddSubscription<TestHappened, RecordingHandler>());
-        var db = host.Services.GetRequiredService<NpgsqlDataSource>();
 
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        await using (var transaction = await connection.BeginTransactionAsync(ct))
-        {
-            await host.Services.GetRequiredService<Outbox>().AddAsync(connection, transaction, new TestHappened("rolled back"), ct);
-            await transaction.RollbackAsync(ct);
-        }
+        await WriteToOutboxAsync(host, new TestHappened("rolled back"), commit: false, ct);
         var committed = new TestHappened("committed after");
         await host.Services.GetRequiredService<IEventBus>().PublishAsync(committed, ct);
         await recorder.WaitForAsync(r => !r.Handled.IsEmpty, ct);
@@ -219,6 +208,14 @@ public sealed class EventBusTests(AppHostFixture fixture)
 
         Assert.Equal(committed, Assert.Single(recorder.Handled).Event);
         await host.StopAsync(ct);
+    }
+
+    private static async Task WriteToOutboxAsync(IHost host, TestHappened @event, bool commit, CancellationToken ct)
+    {
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await host.Services.GetRequiredService<Outbox>().AddAsync(connection, transaction, @event, ct);
+        await (commit ? transaction.CommitAsync(ct) : transaction.RollbackAsync(ct));
     }
 
     private static async Task<long> CountAsync(NpgsqlDataSource db, Guid id, CancellationToken ct)
