@@ -13,6 +13,7 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using MetricPoint = HomeIQ.Hosting.Dashboard.Telemetry.MetricPoint;
 
 namespace HomeIQ.Tests.Dashboard;
 
@@ -206,5 +207,82 @@ public sealed class OtlpFloodTests
         Assert.Equal(1_000, (await host.GetJsonAsync("/api/v1/traces?limit=5000")).GetArrayLength());
         // 1,000 kept spans of about 1.5 KB (five 100-character attributes) hold ~2 MB; keeping all 100,000 would be ~150 MB.
         Assert.True(growth < 32 * 1024 * 1024, $"managed heap grew by {growth / (1024 * 1024)} MiB");
+    }
+}
+
+/// <summary>The store's bounds and the query maths, without HTTP.</summary>
+public sealed class TelemetryStoreTests
+{
+    private const ulong Second = 1_000_000_000;
+
+    [Fact]
+    public void TheLogRingEvictsTheOldestRecordsFirstAndFiltersByMinimumLevel()
+    {
+        var store = new TelemetryStore(new TelemetryLimits { MaxLogs = 3 });
+        LogLevel[] levels = [LogLevel.Information, LogLevel.Warning, LogLevel.Debug, LogLevel.Error, LogLevel.Critical];
+        store.AddLogs([.. levels.Select((level, i) => OtlpTestHost.Log($"m{i}", level))]);
+
+        Assert.Equal(["m4", "m3", "m2"], store.QueryLogs(new LogQuery()).Select(l => l.Message));
+        Assert.Equal(["m4", "m3"], store.QueryLogs(new LogQuery(MinLevel: LogLevel.Warning)).Select(l => l.Message));
+        Assert.Equal(2, store.GetStats().LogsEvicted);
+    }
+
+    [Fact]
+    public void WholeOldestTracesAreEvictedAFullTraceRefusesMoreSpansAndLongValuesAreCut()
+    {
+        var store = new TelemetryStore(new TelemetryLimits { MaxTraces = 2, MaxSpansPerTrace = 2, MaxAttributeValueLength = 10 });
+        store.AddSpans([OtlpTestHost.TestSpan("a", "a1"), OtlpTestHost.TestSpan("a", "a2"), OtlpTestHost.TestSpan("a", "a3"), OtlpTestHost.TestSpan("b", "b1", new string('x', 50))]);
+        Assert.Equal(2, store.GetTrace("a")?.Count);
+        store.AddSpans([OtlpTestHost.TestSpan("c", "c1")]);
+
+        Assert.Null(store.GetTrace("a"));
+        Assert.Equal(["b", "c"], store.GetTraces().Select(t => t.TraceId).Order());
+        Assert.Equal(new string('x', 10), Assert.Single(store.GetTrace("b")!).Attributes[0].Value);
+        var stats = store.GetStats();
+        Assert.Equal((2, 2, 1, 1, 1L), (stats.Traces, stats.Spans, stats.TracesEvicted, stats.SpansDropped, stats.ValuesTruncated));
+    }
+
+    [Fact]
+    public void NewMetricSeriesBeyondTheCapAreDroppedWhileHeldSeriesKeepTheirLatestPoints()
+    {
+        var store = new TelemetryStore(new TelemetryLimits { MaxMetricSeries = 2, MaxPointsPerSeries = 3 });
+        store.AddMetrics([OtlpTestHost.Gauge("kitchen", 20, 21, 22, 23, 24), OtlpTestHost.Gauge("hall", 18), OtlpTestHost.Gauge("attic", 30, 31)]);
+
+        var metric = store.GetMetric("svc", "temperature")!;
+        Assert.Equal(2, metric.Series.Count);
+        Assert.Equal([22, 23, 24], metric.Series.Single(s => s.Attributes[0].Value == "kitchen").Points.Select(p => p.Value));
+        var stats = store.GetStats();
+        Assert.Equal((2, 4, 2, 2L), (stats.MetricSeries, stats.MetricPoints, stats.MetricSeriesDropped, stats.MetricPointsDropped));
+    }
+
+    [Fact]
+    public void CumulativeCounterPointsBecomeRatesPerSecondAcrossAReset()
+    {
+        MetricPoint[] points =
+        [
+            new(0, 10 * Second, 100), new(0, 20 * Second, 300), new(25 * Second, 30 * Second, 50), new(25 * Second, 40 * Second, 150),
+        ];
+
+        var rates = MetricMath.CounterRates(points, MetricTemporality.Cumulative);
+
+        Assert.Equal([20.0, 10.0, 10.0], rates.Select(r => r.Rate)); // the first point has no start time, so no interval of its own
+        Assert.Equal([2.0], MetricMath.CounterRates([new MetricPoint(8 * Second, 10 * Second, 4)], MetricTemporality.Delta).Select(r => r.Rate));
+    }
+
+    [Fact]
+    public void HistogramPercentilesInterpolateInsideBucketsOfTheIntervalBetweenCumulativePoints()
+    {
+        double[] bounds = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+        var uniform = new HistogramValue(100, 5050, bounds, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10], 1, 100);
+
+        Assert.Equal(50, MetricMath.Percentile(uniform, 0.50)!.Value, 6);
+        Assert.Equal(90, MetricMath.Percentile(uniform, 0.90)!.Value, 6);
+        Assert.Equal(99, MetricMath.Percentile(uniform, 0.99)!.Value, 6);
+        Assert.Null(MetricMath.Percentile(uniform with { BucketCounts = new ulong[10] }, 0.5));
+
+        var later = uniform with { Count = 120, BucketCounts = [10, 10, 10, 10, 10, 10, 10, 10, 10, 30] };
+        var window = MetricMath.Percentiles([new(0, Second, 0, uniform), new(0, 2 * Second, 0, later)], MetricTemporality.Cumulative)[1];
+        Assert.Equal(20UL, window.Count);
+        Assert.Equal(95, window.P50!.Value, 6);
     }
 }

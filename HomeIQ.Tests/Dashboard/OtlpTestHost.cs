@@ -107,6 +107,20 @@ internal sealed class OtlpTestHost : IAsyncDisposable
         return request;
     }
 
+    public static LogEntry Log(string message, LogLevel level) =>
+        new() { TimeUnixNano = 1, Resource = "svc", Level = level, Message = message };
+
+    public static SpanEntry TestSpan(string traceId, string spanId, string attribute = "") => new()
+    {
+        TraceId = traceId, SpanId = spanId, Name = spanId, Resource = "svc", StartUnixNano = 1, EndUnixNano = 2, Attributes = [new("a", attribute)],
+    };
+
+    public static MetricData Gauge(string room, params double[] values) => new()
+    {
+        Resource = "svc", Name = "temperature", Type = MetricType.Gauge,
+        Points = [.. values.Select((v, i) => new MetricDataPoint([new("room", room)], new MetricPoint(0, (ulong)i + 1, v)))],
+    };
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
