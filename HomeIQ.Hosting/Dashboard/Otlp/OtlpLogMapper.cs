@@ -12,18 +12,18 @@ internal static class OtlpLogMapper
     private const int MaxRenderLength = 32_768;
     private const int MaxRenderAttributes = 64;
 
-    public static List<LogEntry> Map(ExportLogsServiceRequest request)
+    public static List<LogEntry> Map(ExportLogsServiceRequest request, StringPool pool)
     {
         var logs = new List<LogEntry>();
         foreach (var resourceLogs in request.ResourceLogs)
         {
-            var (resource, instance) = OtlpValues.Identify(resourceLogs.Resource);
+            var (resource, instance) = OtlpValues.Identify(resourceLogs.Resource, pool);
             foreach (var scopeLogs in resourceLogs.ScopeLogs)
             {
-                var category = scopeLogs.Scope?.Name ?? "";
+                var category = pool.Intern(scopeLogs.Scope?.Name ?? "");
                 foreach (var record in scopeLogs.LogRecords)
                 {
-                    var attributes = OtlpValues.Attributes(record.Attributes);
+                    var attributes = OtlpValues.Attributes(record.Attributes, pool);
                     logs.Add(new LogEntry
                     {
                         TimeUnixNano = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano,

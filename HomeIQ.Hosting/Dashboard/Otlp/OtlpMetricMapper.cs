@@ -10,17 +10,17 @@ namespace HomeIQ.Hosting.Dashboard.Otlp;
 /// </summary>
 internal static class OtlpMetricMapper
 {
-    public static List<MetricData> Map(ExportMetricsServiceRequest request)
+    public static List<MetricData> Map(ExportMetricsServiceRequest request, StringPool pool)
     {
         var result = new List<MetricData>();
         foreach (var resourceMetrics in request.ResourceMetrics)
         {
-            var (resource, instance) = OtlpValues.Identify(resourceMetrics.Resource);
+            var (resource, instance) = OtlpValues.Identify(resourceMetrics.Resource, pool);
             foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
             {
                 foreach (var metric in scopeMetrics.Metrics)
                 {
-                    if (Map(metric, resource, instance) is { Points.Count: > 0 } data)
+                    if (Map(metric, resource, instance, pool) is { Points.Count: > 0 } data)
                     {
                         result.Add(data);
                     }
@@ -30,14 +30,14 @@ internal static class OtlpMetricMapper
         return result;
     }
 
-    private static MetricData? Map(Metric metric, string resource, string instance)
+    private static MetricData? Map(Metric metric, string resource, string instance, StringPool pool)
     {
         (MetricType Type, MetricTemporality Temporality, List<MetricDataPoint> Points)? mapped = metric.DataCase switch
         {
-            Metric.DataOneofCase.Gauge => (MetricType.Gauge, MetricTemporality.Cumulative, Numbers(metric.Gauge.DataPoints)),
+            Metric.DataOneofCase.Gauge => (MetricType.Gauge, MetricTemporality.Cumulative, Numbers(metric.Gauge.DataPoints, pool)),
             Metric.DataOneofCase.Sum => (metric.Sum.IsMonotonic ? MetricType.Counter : MetricType.UpDownCounter,
-                Temporality(metric.Sum.AggregationTemporality), Numbers(metric.Sum.DataPoints)),
-            Metric.DataOneofCase.Histogram => (MetricType.Histogram, Temporality(metric.Histogram.AggregationTemporality), Histograms(metric.Histogram.DataPoints)),
+                Temporality(metric.Sum.AggregationTemporality), Numbers(metric.Sum.DataPoints, pool)),
+            Metric.DataOneofCase.Histogram => (MetricType.Histogram, Temporality(metric.Histogram.AggregationTemporality), Histograms(metric.Histogram.DataPoints, pool)),
             _ => null,
         };
         if (mapped is not { } m)
@@ -60,14 +60,14 @@ internal static class OtlpMetricMapper
     private static MetricTemporality Temporality(AggregationTemporality temporality) =>
         temporality == AggregationTemporality.Delta ? MetricTemporality.Delta : MetricTemporality.Cumulative;
 
-    private static List<MetricDataPoint> Numbers(IEnumerable<NumberDataPoint> points) =>
+    private static List<MetricDataPoint> Numbers(IEnumerable<NumberDataPoint> points, StringPool pool) =>
         [.. points.Where(p => (p.Flags & (uint)DataPointFlags.NoRecordedValueMask) == 0).Select(p => new MetricDataPoint(
-            OtlpValues.Attributes(p.Attributes),
+            OtlpValues.Attributes(p.Attributes, pool),
             new MetricPoint(p.StartTimeUnixNano, p.TimeUnixNano, p.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? p.AsInt : p.AsDouble)))];
 
-    private static List<MetricDataPoint> Histograms(IEnumerable<HistogramDataPoint> points) =>
+    private static List<MetricDataPoint> Histograms(IEnumerable<HistogramDataPoint> points, StringPool pool) =>
         [.. points.Where(p => (p.Flags & (uint)DataPointFlags.NoRecordedValueMask) == 0).Select(p => new MetricDataPoint(
-            OtlpValues.Attributes(p.Attributes),
+            OtlpValues.Attributes(p.Attributes, pool),
             new MetricPoint(p.StartTimeUnixNano, p.TimeUnixNano, p.HasSum ? p.Sum : 0, Histogram(p))))];
 
     private static HistogramValue Histogram(HistogramDataPoint point)

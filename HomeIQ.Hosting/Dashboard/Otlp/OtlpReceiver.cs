@@ -34,11 +34,11 @@ public static class OtlpReceiver
         var expectedKey = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
 
         Func<HttpContext, Task<IResult>> traces = context => ReceiveAsync(context, store, expectedKey, ExportTraceServiceRequest.Parser,
-            request => store.AddSpans(OtlpTraceMapper.Map(request)), new ExportTraceServiceResponse());
+            request => store.AddSpans(OtlpTraceMapper.Map(request, store.Strings)), new ExportTraceServiceResponse());
         Func<HttpContext, Task<IResult>> logs = context => ReceiveAsync(context, store, expectedKey, ExportLogsServiceRequest.Parser,
-            request => store.AddLogs(OtlpLogMapper.Map(request)), new ExportLogsServiceResponse());
+            request => store.AddLogs(OtlpLogMapper.Map(request, store.Strings)), new ExportLogsServiceResponse());
         Func<HttpContext, Task<IResult>> metrics = context => ReceiveAsync(context, store, expectedKey, ExportMetricsServiceRequest.Parser,
-            request => store.AddMetrics(OtlpMetricMapper.Map(request)), new ExportMetricsServiceResponse());
+            request => store.AddMetrics(OtlpMetricMapper.Map(request, store.Strings)), new ExportMetricsServiceResponse());
         endpoints.MapPost("/v1/traces", traces).ExcludeFromDescription();
         endpoints.MapPost("/v1/logs", logs).ExcludeFromDescription();
         endpoints.MapPost("/v1/metrics", metrics).ExcludeFromDescription();

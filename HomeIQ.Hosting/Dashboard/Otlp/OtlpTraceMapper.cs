@@ -8,12 +8,12 @@ namespace HomeIQ.Hosting.Dashboard.Otlp;
 /// <summary>Maps an OTLP trace export to the store's spans.</summary>
 internal static class OtlpTraceMapper
 {
-    public static List<SpanEntry> Map(ExportTraceServiceRequest request)
+    public static List<SpanEntry> Map(ExportTraceServiceRequest request, StringPool pool)
     {
         var spans = new List<SpanEntry>();
         foreach (var resourceSpans in request.ResourceSpans)
         {
-            var (resource, instance) = OtlpValues.Identify(resourceSpans.Resource);
+            var (resource, instance) = OtlpValues.Identify(resourceSpans.Resource, pool);
             foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
                 foreach (var span in scopeSpans.Spans)
@@ -27,7 +27,7 @@ internal static class OtlpTraceMapper
                         TraceId = OtlpValues.Hex(span.TraceId),
                         SpanId = OtlpValues.Hex(span.SpanId),
                         ParentSpanId = OtlpValues.Hex(span.ParentSpanId),
-                        Name = span.Name,
+                        Name = pool.Intern(span.Name),
                         Kind = span.Kind is >= OtlpSpan.Types.SpanKind.Unspecified and <= OtlpSpan.Types.SpanKind.Consumer ? (SpanKind)span.Kind : SpanKind.Unspecified,
                         Resource = resource,
                         Instance = instance,
@@ -40,8 +40,8 @@ internal static class OtlpTraceMapper
                             _ => SpanStatus.Unset,
                         },
                         StatusMessage = span.Status?.Message ?? "",
-                        Attributes = OtlpValues.Attributes(span.Attributes),
-                        Events = [.. span.Events.Select(e => new SpanEventEntry(e.Name, e.TimeUnixNano, OtlpValues.Attributes(e.Attributes)))],
+                        Attributes = OtlpValues.Attributes(span.Attributes, pool),
+                        Events = [.. span.Events.Select(e => new SpanEventEntry(pool.Intern(e.Name), e.TimeUnixNano, OtlpValues.Attributes(e.Attributes, pool)))],
                     });
                 }
             }

@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using HomeIQ.Hosting.Dashboard.Otlp.Proto.Common;
+using HomeIQ.Hosting.Dashboard.Telemetry;
 
 namespace HomeIQ.Hosting.Dashboard.Otlp;
 
@@ -12,7 +13,7 @@ internal static class OtlpValues
     public const string UnknownService = "unknown_service";
 
     /// <summary>The resource's <c>service.name</c> and <c>service.instance.id</c>.</summary>
-    public static (string Name, string Instance) Identify(Proto.Common.Resource? resource)
+    public static (string Name, string Instance) Identify(Proto.Common.Resource? resource, StringPool pool)
     {
         string? name = null;
         var instance = "";
@@ -30,10 +31,10 @@ internal static class OtlpValues
                 }
             }
         }
-        return (string.IsNullOrEmpty(name) ? UnknownService : name, instance);
+        return (string.IsNullOrEmpty(name) ? UnknownService : pool.Intern(name), pool.Intern(instance));
     }
 
-    public static KeyValuePair<string, string>[] Attributes(RepeatedField<KeyValue> attributes)
+    public static KeyValuePair<string, string>[] Attributes(RepeatedField<KeyValue> attributes, StringPool pool)
     {
         if (attributes.Count == 0)
         {
@@ -42,7 +43,7 @@ internal static class OtlpValues
         var result = new KeyValuePair<string, string>[attributes.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = new(attributes[i].Key, Text(attributes[i].Value));
+            result[i] = new(pool.Intern(attributes[i].Key), pool.Intern(Text(attributes[i].Value)));
         }
         return result;
     }

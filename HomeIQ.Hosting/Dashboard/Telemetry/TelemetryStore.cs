@@ -71,6 +71,9 @@ public sealed partial class TelemetryStore
         return stats;
     }
 
+    /// <summary>Shared copies of repeated strings; the OTLP mappers intern through it.</summary>
+    internal StringPool Strings { get; } = new();
+
     /// <summary>Counts an OTLP request the receiver refused.</summary>
     internal void RecordRejectedRequest() => Interlocked.Increment(ref _requestsRejected);
 
