@@ -1,5 +1,7 @@
 using System.Reflection;
 using HomeIQ.Hosting.ApplicationModel;
+using HomeIQ.Hosting.Dashboard;
+using HomeIQ.Hosting.Dashboard.Telemetry;
 using HomeIQ.Hosting.Orchestration;
 using HomeIQ.Hosting.Testing;
 using Microsoft.Extensions.Configuration;
@@ -107,17 +109,36 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
         Services.AddSingleton(ExecutionContext);
         Services.AddSingleton<IResourceCollection>(_resources);
         Services.AddSingleton(sp => new ResourceNotificationService(_resources, sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        var dashboard = AddDashboard();
         Services.AddSingleton(sp => new ApplicationOrchestrator(
             [.. _resources], Options, Configuration, paths, secrets,
             sp.GetRequiredService<ResourceNotificationService>(), loggers, ExecutionContext,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("HomeIQ.Hosting")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("HomeIQ.Hosting"), dashboard));
         Services.AddHostedService(sp => sp.GetRequiredService<ApplicationOrchestrator>());
+        Services.AddSingleton(sp => new ResourceCommandService(sp.GetRequiredService<ApplicationOrchestrator>()));
         Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         if (Options.IsTesting)
         {
             Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
         }
         return new DistributedApplication(_host.Build(), ExecutionContext, [.. _resources], Options.Args);
+    }
+
+    /// <summary>The dashboard starts before the orchestrator (hosted services start in order) so projects get its OTLP endpoint.</summary>
+    private DashboardInfo? AddDashboard()
+    {
+        if (Options.DisableDashboard || ExecutionContext.IsPublishMode)
+        {
+            return null;
+        }
+        var options = Configuration.GetSection("Dashboard").Get<DashboardOptions>() ?? new DashboardOptions();
+        var limits = Configuration.GetSection("Dashboard:Telemetry").Get<TelemetryLimits>() ?? new TelemetryLimits();
+        var info = new DashboardInfo();
+        Services.AddSingleton(info);
+        Services.AddSingleton(new TelemetryStore(limits));
+        Services.AddHostedService(sp => new DashboardServer(options, info, sp.GetRequiredService<TelemetryStore>(), sp, randomPorts: Options.IsTesting,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("HomeIQ.Dashboard")));
+        return info;
     }
 
     private sealed class NoConsoleLifetime : IHostLifetime

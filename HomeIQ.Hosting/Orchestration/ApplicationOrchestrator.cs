@@ -22,7 +22,8 @@ internal sealed class ApplicationOrchestrator(
     ResourceNotificationService notifications,
     ResourceLoggerService logs,
     DistributedApplicationExecutionContext executionContext,
-    ILogger logger) : IHostedService
+    ILogger logger,
+    Dashboard.DashboardInfo? dashboard) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<IResource, IResourceRunner> _runners = [];
@@ -49,8 +50,8 @@ internal sealed class ApplicationOrchestrator(
         {
             Options = options, Configuration = configuration, Paths = paths, Ports = new PortAllocator(), Notifications = notifications,
             Logs = logs, ExecutionContext = executionContext, Logger = logger, Session = session, Stopping = _stopping.Token,
-            OtlpEndpoint = options.IsTesting ? null : configuration["DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"],
-            OtlpApiKey = configuration["AppHost:OtlpApiKey"],
+            OtlpEndpoint = dashboard?.OtlpEndpoint?.ToString().TrimEnd('/'),
+            OtlpApiKey = dashboard?.OtlpApiKey,
         };
 
         ResolveParameters();
@@ -93,6 +94,51 @@ internal sealed class ApplicationOrchestrator(
             logger.LogWarning("Could not remove the session directory {Directory}: {Message}", paths.SessionDirectory, ex.Message);
         }
         logger.LogInformation("Stopped");
+    }
+
+    /// <summary>Start, stop or restart one resource (dashboard commands). Its dependencies are assumed to be up.</summary>
+    public async Task<ExecuteCommandResult> ExecuteCommandAsync(string resourceName, string command, CancellationToken cancellationToken)
+    {
+        var runner = _runners.Values.FirstOrDefault(r => string.Equals(r.Resource.Name, resourceName, StringComparison.OrdinalIgnoreCase));
+        if (_context is null || runner is null)
+        {
+            return new ExecuteCommandResult(false, $"'{resourceName}' is not a resource with a process that can be started or stopped.");
+        }
+        var state = _context.Current(runner.Resource).State;
+        var running = state is not (KnownResourceStates.Exited or KnownResourceStates.Finished or KnownResourceStates.FailedToStart);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        try
+        {
+            switch (command)
+            {
+                case KnownResourceCommands.Stop when running:
+                    _context.Log(runner.Resource, "stop requested");
+                    await runner.StopAsync().ConfigureAwait(false);
+                    break;
+                case KnownResourceCommands.Start when !running:
+                    _context.Log(runner.Resource, "start requested");
+                    await runner.StartAsync(linked.Token).ConfigureAwait(false);
+                    break;
+                case KnownResourceCommands.Restart:
+                    _context.Log(runner.Resource, "restart requested");
+                    if (running)
+                    {
+                        await runner.StopAsync().ConfigureAwait(false);
+                    }
+                    await runner.StartAsync(linked.Token).ConfigureAwait(false);
+                    break;
+                case KnownResourceCommands.Stop or KnownResourceCommands.Start:
+                    return new ExecuteCommandResult(false, $"'{runner.Resource.Name}' is {state}; '{command}' does not apply.");
+                default:
+                    return new ExecuteCommandResult(false, $"Unknown command '{command}'. Known: {KnownResourceCommands.Start}, {KnownResourceCommands.Stop}, {KnownResourceCommands.Restart}.");
+            }
+            return new ExecuteCommandResult(true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await _context.PublishAsync(runner.Resource, s => s with { State = KnownResourceStates.FailedToStart, StateReason = ex.Message }).ConfigureAwait(false);
+            return new ExecuteCommandResult(false, ex.Message);
+        }
     }
 
     private async Task StopQuietlyAsync(IResourceRunner runner)

@@ -72,6 +72,15 @@ public static class DistributedApplicationTestingBuilder
         return new TestingBuilder(new DistributedApplicationBuilder(options));
     }
 
+    /// <summary>An empty builder whose testing defaults (no dashboard, isolated data) the test may change, e.g. <c>o.DisableDashboard = false</c>.</summary>
+    public static IDistributedApplicationTestingBuilder Create(Action<DistributedApplicationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new DistributedApplicationOptions { IsTesting = true, DisableDashboard = true, ProjectDirectory = AppContext.BaseDirectory };
+        configure(options);
+        return new TestingBuilder(new DistributedApplicationBuilder(options));
+    }
+
     /// <summary>An empty builder with options (a fixed data directory, an output sink).</summary>
     public static IDistributedApplicationTestingBuilder Create(DistributedApplicationOptions options)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using HomeIQ.Hosting.Servers;
 
 namespace HomeIQ.Tests.Integration;
@@ -144,5 +145,36 @@ public sealed class LifecycleTests
 
         Assert.Contains("'nope'", error.Message, StringComparison.Ordinal);
         Assert.Contains("only", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResourceCommandsStopStartAndRestartAProcessAndRefuseWhatDoesNotApply()
+    {
+        var ct = TestApps.Timeout();
+        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        builder.AddProject<Projects.EchoService>("echo").WithHttpHealthCheck("/health");
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        var first = Assert.Single((await app.ResourceNotifications.WaitForResourceHealthyAsync("echo", ct)).Snapshot.ProcessIds);
+        var commands = app.Services.GetRequiredService<ResourceCommandService>();
+
+        var stop = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Stop, ct);
+        var stopAgain = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Stop, ct);
+        var stopped = app.ResourceNotifications.TryGetCurrentState("echo", out var e) ? e!.Snapshot : null;
+        var start = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Start, ct);
+        var second = Assert.Single((await app.ResourceNotifications.WaitForResourceHealthyAsync("echo", ct)).Snapshot.ProcessIds);
+        var restart = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Restart, ct);
+        var third = Assert.Single((await app.ResourceNotifications.WaitForResourceHealthyAsync("echo", ct)).Snapshot.ProcessIds);
+        var unknown = await commands.ExecuteCommandAsync("echo", "resource-explode", ct);
+
+        Assert.True(stop.Success);
+        Assert.Equal(KnownResourceStates.Exited, stopped!.State);
+        Assert.False(TestApps.IsAlive(first));
+        Assert.False(stopAgain.Success);
+        Assert.True(start.Success);
+        Assert.True(restart.Success);
+        Assert.Equal(3, new[] { first, second, third }.Distinct().Count());
+        Assert.False(unknown.Success);
+        Assert.Contains("resource-explode", unknown.ErrorMessage, StringComparison.Ordinal);
     }
 }
