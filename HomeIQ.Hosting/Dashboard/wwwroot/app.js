@@ -216,10 +216,12 @@ async function renderTrace() {
 // ---- metrics ------------------------------------------------------------------------------------
 async function renderMetrics() {
   const instruments = await api('metrics');
-  const [, resource, name] = state.route;
-  const list = instruments.map(m => {
+  const resources = [...new Set(instruments.map(m => m.resource))].sort();
+  const resource = state.route[1] || resources[0];
+  const name = state.route[2];
+  const list = instruments.filter(m => m.resource === resource).map(m => {
     const href = `#/metrics/${encodeURIComponent(m.resource)}/${encodeURIComponent(m.name)}`;
-    return `<a href="${href}" class="${m.resource === resource && m.name === name ? 'active' : ''}"><span class="res-tag">${esc(m.resource)}</span> ${esc(m.name)}</a>`;
+    return `<a href="${href}" class="${m.name === name ? 'active' : ''}" title="${esc(m.description || '')}">${esc(m.name)}</a>`;
   }).join('');
   let charts = '<p class="empty">Choose an instrument.</p>';
   if (resource && name) {
@@ -227,7 +229,9 @@ async function renderMetrics() {
     charts = `<h2>${esc(data.name)} <span class="muted">${esc(data.unit || '')} · ${esc(data.type)}${data.type === 'counter' ? ' (rate per second)' : ''}</span></h2>
       <div class="charts">${data.series.map(s => chart(s, data.type)).join('') || '<p class="empty">No points yet.</p>'}</div>`;
   }
-  show(`<div class="layout"><div class="list"><h2>Metrics</h2>${list || '<p class="empty">No metrics yet.</p>'}</div><div>${charts}</div></div>`, 'metrics');
+  const picker = `<select id="m-resource">${resources.map(r => `<option ${r === resource ? 'selected' : ''}>${esc(r)}</option>`).join('')}</select>`;
+  if (!show(`<div class="layout"><div class="list"><h2>Metrics</h2>${resources.length ? picker : ''}${list || '<p class="empty">No metrics yet.</p>'}</div><div>${charts}</div></div>`, 'metrics')) return;
+  $('#m-resource')?.addEventListener('change', e => { location.hash = '#/metrics/' + encodeURIComponent(e.target.value); });
 }
 
 function chart(series, type) {
@@ -236,10 +240,12 @@ function chart(series, type) {
   const points = series.points;
   if (points.length === 0) return '';
   const xs = points.map(p => new Date(p.time).getTime());
-  const ys = points.flatMap(p => keys.map(k => p[k] ?? 0));
+  // An interval without recordings has no percentiles: leave a gap rather than draw a false zero.
+  const ys = points.flatMap(p => keys.map(k => p[k]).filter(v => v != null));
+  if (ys.length === 0) return '';
   const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1], [y0, y1] = [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
   const W = 440, H = 160, px = x => 40 + ((x - x0) / Math.max(x1 - x0, 1)) * (W - 50), py = y => 10 + (1 - (y - y0) / (y1 - y0)) * (H - 30);
-  const lines = keys.map((k, i) => `<polyline fill="none" stroke="${colours[i]}" stroke-width="1.6" points="${points.map(p => `${px(new Date(p.time).getTime()).toFixed(1)},${py(p[k] ?? 0).toFixed(1)}`).join(' ')}"/>`).join('');
+  const lines = keys.map((k, i) => `<polyline fill="none" stroke="${colours[i]}" stroke-width="1.6" points="${points.filter(p => p[k] != null).map(p => `${px(new Date(p.time).getTime()).toFixed(1)},${py(p[k]).toFixed(1)}`).join(' ')}"/>`).join('');
   const label = Object.entries(series.attributes || {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'all';
   const legend = keys.length > 1 ? keys.map((k, i) => `<tspan fill="${colours[i]}"> ${k}</tspan>`).join('') : '';
   return `<div class="chart"><div class="muted">${esc(label)}</div><svg viewBox="0 0 ${W} ${H}">
