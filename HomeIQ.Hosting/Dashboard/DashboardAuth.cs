@@ -27,6 +27,12 @@ internal static class DashboardAuth
         });
         app.Use(async (context, next) =>
         {
+            if (IsCrossSiteWrite(context.Request))
+            {
+                await Results.Problem(title: "Cross-origin request refused", detail: "Commands are accepted only from the dashboard's own pages.", statusCode: 403)
+                    .ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
             if (context.Request.Path.StartsWithSegments("/login") || context.Request.Path == "/app.css" || IsAuthenticated(context.Request, expected))
             {
                 await next(context).ConfigureAwait(false);
@@ -41,6 +47,20 @@ internal static class DashboardAuth
             await Results.Content(Page("Log in with the URL the AppHost printed at start: <code>/login?t=…</code>"), "text/html", statusCode: 401)
                 .ExecuteAsync(context).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>
+    /// SameSite cookies do not tell ports apart, so any page on localhost could post a command with the dashboard cookie.
+    /// A browser always sends Origin on a POST: it must be the dashboard's own. Scripts using the bearer token send none.
+    /// </summary>
+    private static bool IsCrossSiteWrite(HttpRequest request)
+    {
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || !request.Cookies.ContainsKey(CookieName))
+        {
+            return false;
+        }
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length == 0 || !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 
     private static bool IsAuthenticated(HttpRequest request, byte[] expected)

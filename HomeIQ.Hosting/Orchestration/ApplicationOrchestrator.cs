@@ -28,6 +28,8 @@ internal sealed class ApplicationOrchestrator(
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<IResource, IResourceRunner> _runners = [];
     private readonly List<Task> _tasks = [];
+    private readonly SemaphoreSlim _commands = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _monitored = new(StringComparer.OrdinalIgnoreCase);
     private OrchestratorContext? _context;
     private Stopwatch? _clock;
 
@@ -80,23 +82,41 @@ internal sealed class ApplicationOrchestrator(
         }
         logger.LogInformation("Stopping all resources");
         await _stopping.CancelAsync().ConfigureAwait(false);
-        // Projects first, then the servers they use, so nothing logs errors about a vanished database during shutdown.
-        var processes = _runners.Values.Where(r => r is ProcessRunner).ToList();
-        await Task.WhenAll(processes.Select(StopQuietlyAsync)).ConfigureAwait(false);
-        await Task.WhenAll(_runners.Values.Except(processes).Select(StopQuietlyAsync)).ConfigureAwait(false);
-        await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        await _commands.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            Directory.Delete(paths.SessionDirectory, recursive: true);
+            // Projects first, then the servers they use, so nothing logs errors about a vanished database during shutdown.
+            var processes = _runners.Values.Where(r => r is ProcessRunner).ToList();
+            var stopped = await Task.WhenAll(processes.Select(StopQuietlyAsync)).ConfigureAwait(false);
+            stopped = [.. stopped, .. await Task.WhenAll(_runners.Values.Except(processes).Select(StopQuietlyAsync)).ConfigureAwait(false)];
+            await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+            if (stopped.Contains(false))
+            {
+                // Its session record still names the processes that did not stop: the next AppHost's sweep finds them.
+                logger.LogWarning("Some resources did not stop; {Directory} is kept so the next start can clean up", paths.SessionDirectory);
+                return;
+            }
+            try
+            {
+                Directory.Delete(paths.SessionDirectory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("Could not remove the session directory {Directory}: {Message}", paths.SessionDirectory, ex.Message);
+            }
+            logger.LogInformation("Stopped");
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        finally
         {
-            logger.LogWarning("Could not remove the session directory {Directory}: {Message}", paths.SessionDirectory, ex.Message);
+            _commands.Release();
         }
-        logger.LogInformation("Stopped");
     }
 
-    /// <summary>Start, stop or restart one resource (dashboard commands). Its dependencies are assumed to be up.</summary>
+    /// <summary>
+    /// Start, stop or restart one resource (dashboard commands), one command at a time. A resource that has not finished
+    /// starting (waiting for dependencies, starting) refuses commands, so a command never races the start-up path.
+    /// The start runs on the application's lifetime, not the caller's: a closed browser tab does not abandon it halfway.
+    /// </summary>
     public async Task<ExecuteCommandResult> ExecuteCommandAsync(string resourceName, string command, CancellationToken cancellationToken)
     {
         var runner = _runners.Values.FirstOrDefault(r => string.Equals(r.Resource.Name, resourceName, StringComparison.OrdinalIgnoreCase));
@@ -104,33 +124,32 @@ internal sealed class ApplicationOrchestrator(
         {
             return new ExecuteCommandResult(false, $"'{resourceName}' is not a resource with a process that can be started or stopped.");
         }
-        var state = _context.Current(runner.Resource).State;
-        var running = state is not (KnownResourceStates.Exited or KnownResourceStates.Finished or KnownResourceStates.FailedToStart);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        if (command is not (KnownResourceCommands.Start or KnownResourceCommands.Stop or KnownResourceCommands.Restart))
+        {
+            return new ExecuteCommandResult(false, $"Unknown command '{command}'. Known: {KnownResourceCommands.Start}, {KnownResourceCommands.Stop}, {KnownResourceCommands.Restart}.");
+        }
+        await _commands.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            switch (command)
+            var state = _context.Current(runner.Resource).State;
+            if (state is KnownResourceStates.NotStarted or KnownResourceStates.Waiting or KnownResourceStates.Starting or KnownResourceStates.Stopping)
             {
-                case KnownResourceCommands.Stop when running:
-                    _context.Log(runner.Resource, "stop requested");
-                    await runner.StopAsync().ConfigureAwait(false);
-                    break;
-                case KnownResourceCommands.Start when !running:
-                    _context.Log(runner.Resource, "start requested");
-                    await runner.StartAsync(linked.Token).ConfigureAwait(false);
-                    break;
-                case KnownResourceCommands.Restart:
-                    _context.Log(runner.Resource, "restart requested");
-                    if (running)
-                    {
-                        await runner.StopAsync().ConfigureAwait(false);
-                    }
-                    await runner.StartAsync(linked.Token).ConfigureAwait(false);
-                    break;
-                case KnownResourceCommands.Stop or KnownResourceCommands.Start:
-                    return new ExecuteCommandResult(false, $"'{runner.Resource.Name}' is {state}; '{command}' does not apply.");
-                default:
-                    return new ExecuteCommandResult(false, $"Unknown command '{command}'. Known: {KnownResourceCommands.Start}, {KnownResourceCommands.Stop}, {KnownResourceCommands.Restart}.");
+                return new ExecuteCommandResult(false, $"'{runner.Resource.Name}' is {state}; try again once it has started.");
+            }
+            var running = state is not (KnownResourceStates.Exited or KnownResourceStates.Finished or KnownResourceStates.FailedToStart);
+            if ((command == KnownResourceCommands.Stop && !running) || (command == KnownResourceCommands.Start && running))
+            {
+                return new ExecuteCommandResult(false, $"'{runner.Resource.Name}' is {state}; '{command}' does not apply.");
+            }
+            _context.Log(runner.Resource, $"{command} requested");
+            if (running)
+            {
+                await runner.StopAsync().ConfigureAwait(false);
+            }
+            if (command != KnownResourceCommands.Stop)
+            {
+                await runner.StartAsync(_stopping.Token).ConfigureAwait(false);
+                EnsureHealthMonitor(runner.Resource);
             }
             return new ExecuteCommandResult(true);
         }
@@ -139,17 +158,32 @@ internal sealed class ApplicationOrchestrator(
             await _context.PublishAsync(runner.Resource, s => s with { State = KnownResourceStates.FailedToStart, StateReason = ex.Message }).ConfigureAwait(false);
             return new ExecuteCommandResult(false, ex.Message);
         }
+        finally
+        {
+            _commands.Release();
+        }
     }
 
-    private async Task StopQuietlyAsync(IResourceRunner runner)
+    /// <summary>Starts the health monitor of a resource unless one runs already (a resource that failed at start-up has none).</summary>
+    private void EnsureHealthMonitor(IResource resource)
+    {
+        if (_monitored.TryAdd(resource.Name, 0))
+        {
+            _tasks.Add(Task.Run(() => HealthMonitor.RunAsync(resource, _context!)));
+        }
+    }
+
+    private async Task<bool> StopQuietlyAsync(IResourceRunner runner)
     {
         try
         {
             await runner.StopAsync().ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex)
         {
             logger.LogWarning("Stopping {Resource} failed: {Message}", runner.Resource.Name, ex.Message);
+            return false;
         }
     }
 
@@ -200,9 +234,9 @@ internal sealed class ApplicationOrchestrator(
                         _context!.Ports.Reserve(fixedPort, resource.Name);
                         port = fixedPort;
                     }
-                    else if (preferred is { } p && (PortAllocator.IsFree(p) || IsOwnPersistentServer(resource)))
+                    else if (preferred is { } p && (p.StillRunning ? _context!.Ports.Claim(p.Port) : _context!.Ports.TryReserve(p.Port)))
                     {
-                        port = p;
+                        port = p.Port;
                     }
                     else
                     {
@@ -214,9 +248,6 @@ internal sealed class ApplicationOrchestrator(
             }
         }
     }
-
-    // A persistent server still running from an earlier run holds its own port; that is not a conflict.
-    private static bool IsOwnPersistentServer(IResource resource) => resource.Annotations.Last<LifetimeAnnotation>()?.Lifetime == ContainerLifetime.Persistent;
 
     private async Task RunResourceAsync(IResource resource)
     {
@@ -234,7 +265,10 @@ internal sealed class ApplicationOrchestrator(
                 // Parameters, connection strings and databases have no process: they run once their parent does.
                 await context.PublishAsync(resource, s => s with { State = KnownResourceStates.Running, StartTimeStamp = DateTimeOffset.UtcNow }).ConfigureAwait(false);
             }
-            await HealthMonitor.RunAsync(resource, context).ConfigureAwait(false);
+            if (_monitored.TryAdd(resource.Name, 0))
+            {
+                await HealthMonitor.RunAsync(resource, context).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (context.Stopping.IsCancellationRequested)
         {
@@ -265,7 +299,7 @@ internal sealed class ApplicationOrchestrator(
                 ? e.Snapshot.IsTerminal
                 : ResourceNotificationService.IsHealthy(e.Snapshot) || e.Snapshot.IsTerminal, cancellationToken).ConfigureAwait(false);
             var s = e.Snapshot;
-            if (wait.WaitType == WaitType.WaitForCompletion && (s.State == KnownResourceStates.FailedToStart || (s.ExitCode ?? 0) != wait.ExitCode))
+            if (wait.WaitType == WaitType.WaitForCompletion && (s.State == KnownResourceStates.FailedToStart || s.ExitCode != wait.ExitCode))
             {
                 throw new DistributedApplicationException(
                     $"'{wait.Resource.Name}' was expected to complete with exit code {wait.ExitCode} but is {s.State} (exit code {s.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}).");

@@ -52,11 +52,8 @@ internal static class HealthMonitor
         var tick = new Tick();
         while (!stopping.IsCancellationRequested)
         {
+            // Terminal states keep the loop waiting (cheaply) for a state change: a dashboard Start brings the resource back.
             tick.Snapshot = context.Current(resource);
-            if (tick.Snapshot.State is KnownResourceStates.FailedToStart or KnownResourceStates.Finished)
-            {
-                break;
-            }
             tick.NextDelay = HealthyInterval;
             yield return tick;
             try

@@ -40,6 +40,24 @@ internal sealed class PortAllocator
         }
     }
 
+    /// <summary>Takes a port that is free now; false when something listens on it or it was handed out.</summary>
+    public bool TryReserve(int port)
+    {
+        lock (_gate)
+        {
+            return IsFree(port) && _given.Add(port);
+        }
+    }
+
+    /// <summary>Takes a port our own persistent server already listens on; false when it was handed out in this run.</summary>
+    public bool Claim(int port)
+    {
+        lock (_gate)
+        {
+            return _given.Add(port);
+        }
+    }
+
     public static bool IsFree(int port)
     {
         try

@@ -18,7 +18,8 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     public IResource Resource => resource;
 
-    private bool IsPersistent => resource.Annotations.Last<LifetimeAnnotation>()?.Lifetime == ContainerLifetime.Persistent;
+    // An isolated (test) run deletes its whole directory on exit, so nothing in it may outlive the run: every server is session-scoped there.
+    private bool IsPersistent => resource.Annotations.Last<LifetimeAnnotation>()?.Lifetime == ContainerLifetime.Persistent && !context.Paths.IsIsolated;
 
     private bool IsDurable => IsPersistent || resource.Annotations.Last<DataVolumeAnnotation>() is not null;
 
@@ -26,8 +27,12 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     private string StateFile => VolumeDirectory + ".state.json";
 
-    /// <summary>The port a persistent server used last time, so clients keep their connection strings.</summary>
-    public int? PreferredPort() => IsPersistent && ReadState() is { } s ? s.Port : null;
+    /// <summary>
+    /// The port a persistent server used last time, so clients keep their connection strings, and whether that server is
+    /// still running (then the port is its own, not a conflict).
+    /// </summary>
+    public (int Port, bool StillRunning)? PreferredPort() =>
+        IsPersistent && ReadState() is { } s ? (s.Port, s.Processes.All(p => SessionRecord.IsSameProcess(p.Pid, p.Start))) : null;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

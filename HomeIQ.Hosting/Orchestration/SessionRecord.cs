@@ -38,7 +38,10 @@ internal sealed class SessionRecord(string directory)
     private void Save()
     {
         var record = new Record(Environment.ProcessId, StartTimeOf(Environment.ProcessId) ?? "", _processes);
-        File.WriteAllText(Path.Combine(Directory, FileName), JsonSerializer.Serialize(record));
+        // Written to a temporary file and renamed, so a kill mid-write never leaves a torn record.
+        var path = Path.Combine(Directory, FileName);
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record));
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>Stops what dead AppHosts left behind under <paramref name="sessionsRoot"/> and removes their directories.</summary>

@@ -44,7 +44,8 @@ public static class TelemetryExtensions
                 otel.UseOtlpExporter();
             }
         });
-        builder.Services.AddSingleton(sdk);
+        // Registered through a factory so the container disposes it (which shuts the SDK down) when the host is disposed.
+        builder.Services.AddSingleton(_ => sdk);
         builder.Services.AddSingleton<IHostedService>(new TelemetryShutdown(sdk));
         builder.Logging.AddProvider(new ForwardingLoggerProvider(sdk.GetLoggerFactory()));
         return builder;
@@ -57,8 +58,10 @@ public static class TelemetryExtensions
 
         public Task StopAsync(CancellationToken cancellationToken)
         {
+            // Last words matter most (the error behind a crash): flush logs too, not only traces and metrics.
             sdk.TracerProvider.ForceFlush(2000);
             sdk.MeterProvider.ForceFlush(2000);
+            sdk.LoggerProvider.ForceFlush(2000);
             return Task.CompletedTask;
         }
     }

@@ -160,4 +160,21 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         Assert.Equal("http/protobuf", env["OTEL_EXPORTER_OTLP_PROTOCOL"]);
         Assert.Equal($"x-otlp-api-key={fixture.Dashboard.OtlpApiKey}", env["OTEL_EXPORTER_OTLP_HEADERS"]);
     }
+
+    [Fact]
+    public async Task ACommandPostedFromAnotherLocalhostOriginIsRefusedEvenWithTheCookie()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var handler = new HttpClientHandler { UseCookies = false };
+        using var http = new HttpClient(handler) { BaseAddress = fixture.Dashboard.Url };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/resources/echo-stoppable/commands/resource-stop");
+        request.Headers.Add("Cookie", $"homeiq-dashboard={fixture.Dashboard.Token}");
+        request.Headers.Add("Origin", "http://localhost:5999");
+
+        using var response = await http.SendAsync(request, ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("echo-stoppable", out var e));
+        Assert.NotEqual(KnownResourceStates.Exited, e!.Snapshot.State);
+    }
 }

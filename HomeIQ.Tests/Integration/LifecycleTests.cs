@@ -177,4 +177,43 @@ public sealed class LifecycleTests
         Assert.False(unknown.Success);
         Assert.Contains("resource-explode", unknown.ErrorMessage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ACommandOnAResourceStillWaitingForItsDependencyIsRefused()
+    {
+        var ct = TestApps.Timeout();
+        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        // Runs, but never answers its health probe: whatever waits for it keeps waiting.
+        var neverHealthy = builder.AddExecutable("never-healthy", "sleep", ".", "300").WithHttpEndpoint(env: "PORT").WithHttpHealthCheck("/");
+        builder.AddProject<Projects.EchoService>("echo").WaitFor(neverHealthy);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceAsync("echo", KnownResourceStates.Waiting, ct);
+        var commands = app.Services.GetRequiredService<ResourceCommandService>();
+
+        var restart = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Restart, ct);
+        var stop = await commands.ExecuteCommandAsync("echo", KnownResourceCommands.Stop, ct);
+
+        Assert.False(restart.Success);
+        Assert.Contains("Waiting", restart.ErrorMessage, StringComparison.Ordinal);
+        Assert.False(stop.Success);
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("echo", out var echo));
+        Assert.Equal(KnownResourceStates.Waiting, echo!.Snapshot.State);
+        Assert.Empty(echo.Snapshot.ProcessIds);
+    }
+
+    [Fact]
+    public async Task APersistentServerInAnIsolatedTestRunStopsWithTheRun()
+    {
+        var ct = TestApps.Timeout();
+        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        builder.AddRedis("cache").WithLifetime(ContainerLifetime.Persistent);
+        var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        var pid = Assert.Single((await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", ct)).Snapshot.ProcessIds);
+
+        await app.DisposeAsync();
+
+        Assert.False(TestApps.IsAlive(pid), "an isolated run's data is deleted on exit, so its servers must not outlive it");
+    }
 }

@@ -65,11 +65,13 @@ let expanded = new Set();
 async function renderResources() {
   if (state.resources.size === 0) (await api('resources')).forEach(r => state.resources.set(r.name, r));
   const rows = [...state.resources.values()].filter(r => r.type !== 'Parameter').map(r => {
-    const running = !['Exited', 'Finished', 'FailedToStart', 'NotStarted'].includes(r.state);
+    // Commands wait until a resource has finished starting (or stopping); the server refuses them before that too.
+    const busy = ['NotStarted', 'Waiting', 'Starting', 'Stopping'].includes(r.state);
+    const running = !busy && !['Exited', 'Finished', 'FailedToStart'].includes(r.state);
     const buttons = r.commands.length ? `
       <button data-command="resource-stop" ${running ? '' : 'disabled'}>Stop</button>
-      <button data-command="resource-start" ${running ? 'disabled' : ''}>Start</button>
-      <button data-command="resource-restart">Restart</button>` : '';
+      <button data-command="resource-start" ${running || busy ? 'disabled' : ''}>Start</button>
+      <button data-command="resource-restart" ${busy ? 'disabled' : ''}>Restart</button>` : '';
     const details = expanded.has(r.name) ? `<tr class="details-row"><td colspan="9" class="details"><div class="kv">
         ${r.stateReason ? `<span>Reason</span><span>${esc(r.stateReason)}</span>` : ''}
         <span>Process ids</span><span>${esc(r.processIds.join(', ') || '–')}</span>

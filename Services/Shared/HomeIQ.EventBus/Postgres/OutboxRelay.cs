@@ -52,9 +52,10 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMQEventBus bu
             {
                 published = _paused ? 0 : await PublishPendingAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("The outbox relay cannot reach its database: {Message}", ex.Message);
+                // The relay must outlive database and broker outages: rows wait safely in the table until both are back.
+                logger.LogWarning("The outbox relay will retry: {Message}", ex.Message);
             }
             if (published < BatchSize)
             {

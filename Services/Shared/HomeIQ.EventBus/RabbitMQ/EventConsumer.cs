@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
 
 namespace HomeIQ.EventBus.RabbitMQ;
 
@@ -27,6 +28,8 @@ internal sealed class EventConsumer(
     internal const string ReasonHeader = "x-dead-letter-reason";
     private readonly EventBusOptions _options = options.Value;
     private IChannel? _channel;
+    private string? _consumerTag;
+    private int _inFlight;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -40,16 +43,27 @@ internal sealed class EventConsumer(
         await _channel.BasicQosAsync(0, (ushort)_options.PrefetchCount, global: false, cancellationToken).ConfigureAwait(false);
         var consumer = new AsyncEventingBasicConsumer(_channel);
         consumer.ReceivedAsync += (_, delivery) => OnDeliveryAsync(delivery);
-        await _channel.BasicConsumeAsync(_options.QueueName, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        _consumerTag = await _channel.BasicConsumeAsync(_options.QueueName, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Consuming {Queue} for {Events}", _options.QueueName, string.Join(", ", subscriptions.EventNames));
     }
 
+    /// <summary>Stops taking deliveries, lets running handlers finish and settle (up to 10 s), then closes the channel.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_channel is { IsOpen: true })
+        if (_channel is not { IsOpen: true })
         {
-            await _channel.CloseAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
+        if (_consumerTag is not null)
+        {
+            await _channel.BasicCancelAsync(_consumerTag, noWait: false, cancellationToken).ConfigureAwait(false);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+        await _channel.CloseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task OnDeliveryAsync(BasicDeliverEventArgs delivery)
@@ -81,34 +95,62 @@ internal sealed class EventConsumer(
         }
 
         var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _inFlight);
+        Exception? failure = null;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
-            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
-            EventBusTelemetry.Consumed.Add(1, tag);
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            headers[LastErrorHeader] = $"{ex.GetType().Name}: {ex.Message}";
-            if (attempt >= _options.MaxAttempts)
-            {
-                logger.LogError(ex, "{Event} {MessageId} failed on attempt {Attempt} of {Max}; dead-lettering it", eventName, properties.MessageId, attempt, _options.MaxAttempts);
-                await DeadLetterAsync(delivery, body, headers, $"handler failed {attempt} times", attempt).ConfigureAwait(false);
-            }
-            else
-            {
-                var delay = _options.RetryDelays[Math.Min(attempt - 1, _options.RetryDelays.Length - 1)];
-                logger.LogWarning(ex, "{Event} {MessageId} failed on attempt {Attempt}; retrying in {Delay}", eventName, properties.MessageId, attempt, Topology.Describe(delay));
-                headers[AttemptHeader] = (attempt + 1).ToString(CultureInfo.InvariantCulture);
-                await RepublishAsync(delivery, body, headers, Topology.RetryQueueFor(_options, attempt)).ConfigureAwait(false);
-                EventBusTelemetry.Retried.Add(1, tag);
-            }
+            failure = ex;
         }
         finally
         {
             EventBusTelemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tag);
+        }
+        try
+        {
+            if (failure is null)
+            {
+                // Only a failed handler takes the retry path. If this ack is lost the broker redelivers; inboxes make that harmless.
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
+                EventBusTelemetry.Consumed.Add(1, tag);
+            }
+            else
+            {
+                await HandleFailureAsync(delivery, body, headers, eventName, attempt, failure, activity).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+        {
+            logger.LogWarning("Could not settle {MessageId}: the channel closed ({Message}); the broker will redeliver it", properties.MessageId, ex.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task HandleFailureAsync(BasicDeliverEventArgs delivery, byte[] body, Dictionary<string, object?> headers, string eventName, int attempt,
+        Exception ex, Activity? activity)
+    {
+        var messageId = delivery.BasicProperties.MessageId;
+        activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+        headers[LastErrorHeader] = $"{ex.GetType().Name}: {ex.Message}";
+        if (attempt >= _options.MaxAttempts)
+        {
+            logger.LogError(ex, "{Event} {MessageId} failed on attempt {Attempt} of {Max}; dead-lettering it", eventName, messageId, attempt, _options.MaxAttempts);
+            await DeadLetterAsync(delivery, body, headers, $"handler failed {attempt} times", attempt).ConfigureAwait(false);
+            return;
+        }
+        var delay = _options.RetryDelays[Math.Min(attempt - 1, _options.RetryDelays.Length - 1)];
+        logger.LogWarning(ex, "{Event} {MessageId} failed on attempt {Attempt}; retrying in {Delay}", eventName, messageId, attempt, Topology.Describe(delay));
+        headers[AttemptHeader] = (attempt + 1).ToString(CultureInfo.InvariantCulture);
+        if (await RepublishAsync(delivery, body, headers, Topology.RetryQueueFor(_options, attempt)).ConfigureAwait(false))
+        {
+            EventBusTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("event", eventName));
         }
     }
 

@@ -54,9 +54,9 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     /// <summary>Sends with confirms to any exchange (retry and dead-letter queues go through the default exchange).</summary>
     internal async Task SendAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
             await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
         }
         catch (PublishException ex) when (ex.IsReturn)
@@ -68,9 +68,10 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
         {
             throw new EventBusPublishException($"The broker refused '{routingKey}' (nack).", ex);
         }
-        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not EventBusPublishException)
         {
-            throw new EventBusPublishException($"The broker connection failed while publishing '{routingKey}': {ex.Message}", ex);
+            // Connection down or recovering (AlreadyClosed, OperationInterrupted, BrokerUnreachable, IO): one exception type for callers.
+            throw new EventBusPublishException($"The broker could not take '{routingKey}': {ex.Message}", ex);
         }
     }
 
