@@ -30,7 +30,10 @@ internal sealed class ProcessRunner(IResource resource, OrchestratorContext cont
             State = KnownResourceStates.Starting, StartTimeStamp = DateTimeOffset.UtcNow, HealthStatus = null, StateReason = null, ExitCode = null,
             Urls = [.. resource.Annotations.All<EndpointAnnotation>().SelectMany(e => e.AllocatedEndpoints.Select(a => a.Url))],
         }).ConfigureAwait(false);
-        _replicas = [.. Enumerable.Range(0, count).Select(i => new Replica(i, count == 1 ? resource.Name : $"{resource.Name}-{i}-{Guid.NewGuid().ToString("N")[..6]}"))];
+        lock (_gate)
+        {
+            _replicas = [.. Enumerable.Range(0, count).Select(i => new Replica(i, count == 1 ? resource.Name : $"{resource.Name}-{i}-{Guid.NewGuid().ToString("N")[..6]}"))];
+        }
         foreach (var replica in _replicas)
         {
             await LaunchAsync(replica, cancellationToken).ConfigureAwait(false);
@@ -70,7 +73,19 @@ internal sealed class ProcessRunner(IResource resource, OrchestratorContext cont
         var spec = _template! with { Environment = env };
         var process = ManagedProcess.Start(spec, (line, isError) => context.Logs.Write(resource.Name, line, isError));
         context.Session.Add(process.Pid);
-        replica.Process = process;
+        bool abandoned;
+        lock (_gate)
+        {
+            // A stop that ran while this process was being launched did not see it: stop it here instead of leaving it behind.
+            replica.Process = process;
+            abandoned = replica.StopRequested || context.Stopping.IsCancellationRequested;
+        }
+        if (abandoned)
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            context.Session.Remove(process.Pid);
+            throw new OperationCanceledException("The resource was stopped while it was starting.");
+        }
         replica.StartedAt = DateTimeOffset.UtcNow;
         replica.State = KnownResourceStates.Running;
         if (replica.Index == 0)

@@ -15,6 +15,7 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
     private readonly List<ManagedProcess> _processes = [];
+    private bool _stopped;
 
     public IResource Resource => resource;
 
@@ -36,6 +37,10 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        lock (_processes)
+        {
+            _stopped = false;
+        }
         server.LocateBinaries(resource.Name);
         var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken).ConfigureAwait(false) ?? "";
         var port = resource.PrimaryEndpoint.Port;
@@ -48,7 +53,10 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
         if (IsPersistent && ReadState() is { } state && state.Fingerprint == fingerprint && state.Processes.All(p => SessionRecord.IsSameProcess(p.Pid, p.Start)))
         {
             context.Log(resource, $"reusing the persistent server left running by an earlier run (pids {string.Join(", ", state.Processes.Select(p => p.Pid))})");
-            _processes.AddRange(state.Processes.Select(p => ManagedProcess.Adopt(p.Pid, p.LogFile, Output)));
+            lock (_processes)
+            {
+                _processes.AddRange(state.Processes.Select(p => ManagedProcess.Adopt(p.Pid, p.LogFile, Output)));
+            }
         }
         else
         {
@@ -67,7 +75,18 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
                     File.WriteAllText(logFile, "");
                 }
                 var process = ManagedProcess.Start(spec with { LogFile = logFile, RunAsUser = spec.RunAsUser }, Output);
-                _processes.Add(process);
+                bool abandoned;
+                lock (_processes)
+                {
+                    _processes.Add(process);
+                    abandoned = _stopped || cancellationToken.IsCancellationRequested;
+                }
+                if (abandoned)
+                {
+                    // A stop ran while this server was being launched: stop what was started instead of leaving it behind.
+                    await StopProcessesAsync().ConfigureAwait(false);
+                    throw new OperationCanceledException("The server was stopped while it was starting.");
+                }
                 if (!IsPersistent)
                 {
                     context.Session.Add(process.Pid);
@@ -96,24 +115,48 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
         else
         {
             await context.PublishAsync(resource, s => s with { State = KnownResourceStates.Stopping }).ConfigureAwait(false);
-            // Stop in reverse start order: RabbitMQ before its epmd.
-            foreach (var process in Enumerable.Reverse(_processes))
-            {
-                await process.StopAsync(TimeSpan.FromSeconds(10), server.StopSignal).ConfigureAwait(false);
-                context.Session.Remove(process.Pid);
-            }
+            await StopProcessesAsync().ConfigureAwait(false);
             if (IsPersistent)
             {
                 File.Delete(StateFile);
             }
         }
-        foreach (var process in _processes)
+        ManagedProcess[] processes;
+        lock (_processes)
+        {
+            processes = [.. _processes];
+            _processes.Clear();
+        }
+        foreach (var process in processes)
         {
             await process.DisposeAsync().ConfigureAwait(false);
         }
-        _processes.Clear();
         await context.PublishAsync(resource, s => s with { State = KnownResourceStates.Exited, StopTimeStamp = DateTimeOffset.UtcNow, ProcessIds = [] })
             .ConfigureAwait(false);
+    }
+
+    private ManagedProcess[] Processes()
+    {
+        lock (_processes)
+        {
+            return [.. _processes];
+        }
+    }
+
+    /// <summary>Stops the processes in reverse start order (RabbitMQ before its epmd); later launches see the flag and stop themselves.</summary>
+    private async Task StopProcessesAsync()
+    {
+        ManagedProcess[] processes;
+        lock (_processes)
+        {
+            _stopped = true;
+            processes = [.. _processes];
+        }
+        foreach (var process in processes.Reverse())
+        {
+            await process.StopAsync(TimeSpan.FromSeconds(10), server.StopSignal).ConfigureAwait(false);
+            context.Session.Remove(process.Pid);
+        }
     }
 
     private ServerContext CreateServerContext(int port)
@@ -143,7 +186,7 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
         Exception? last = null;
         while (DateTimeOffset.UtcNow < deadline)
         {
-            if (_processes.FirstOrDefault(p => p.HasExited) is { } dead)
+            if (Processes().FirstOrDefault(p => p.HasExited) is { } dead)
             {
                 throw new DistributedApplicationException(
                     $"The {ResourceTypes.Of(resource)} server '{resource.Name}' exited with code {await dead.Exited.ConfigureAwait(false)} while starting; its output is above.");
@@ -164,7 +207,12 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     private async Task WatchForExitAsync()
     {
-        var exited = await Task.WhenAny(_processes.Select(p => p.Exited)).ConfigureAwait(false);
+        var processes = Processes();
+        if (processes.Length == 0)
+        {
+            return;
+        }
+        var exited = await Task.WhenAny(processes.Select(p => p.Exited)).ConfigureAwait(false);
         var code = await exited.ConfigureAwait(false);
         if (context.Stopping.IsCancellationRequested || context.Current(resource).State is KnownResourceStates.Stopping or KnownResourceStates.Exited)
         {
@@ -180,7 +228,7 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
 
     private Task PublishProcessesAsync() => context.PublishAsync(resource, s => s with
     {
-        ProcessIds = [.. _processes.Select(p => p.Pid)],
+        ProcessIds = [.. Processes().Select(p => p.Pid)],
         Urls = [$"tcp://127.0.0.1:{resource.PrimaryEndpoint.Port}"],
     });
 
