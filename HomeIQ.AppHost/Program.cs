@@ -20,4 +20,9 @@ var anomaliesDb = postgres.AddDatabase("anomaliesdb");
 var automationsDb = postgres.AddDatabase("automationsdb");
 var notificationsDb = postgres.AddDatabase("notificationsdb");
 
+// Users, homes and roles; issues the tokens every other service validates (through its JWKS, found as http://identity).
+var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
+    .WithReference(identityDb).WaitFor(identityDb)
+    .WithHttpHealthCheck("/health");
+
 builder.Build().Run();

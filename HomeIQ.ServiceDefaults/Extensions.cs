@@ -2,6 +2,7 @@ using System.Diagnostics;
 using HomeIQ.ServiceDefaults.Health;
 using HomeIQ.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,17 @@ public static class ServiceDefaultsExtensions
             http.AddServiceDiscovery();
         });
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+        {
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+            if (context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+            {
+                // The framework's own words about the request ("Failed to read parameter … as JSON") are safe and useful to the caller.
+                context.ProblemDetails.Detail = bad.Message;
+            }
+        });
+        // Malformed JSON, a wrong type, an oversize body: the request's fault, so its 4xx, never a 500.
+        builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception =>
+            exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.Configure<KestrelServerOptions>(options =>
             options.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodySize));
         // Forwarded headers need nothing here: ASP.NET Core applies them itself when ASPNETCORE_FORWARDEDHEADERS_ENABLED=true.

@@ -5,13 +5,20 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace HomeIQ.ServiceDefaults.Authentication;
 
+/// <summary>Where token signing keys come from: Identity's JWKS over HTTP, or Identity's own key store inside Identity.</summary>
+public interface ISigningKeySource
+{
+    /// <summary>The current keys; <paramref name="unknownKeyId"/> asks for a fresh look when the source does not have that key.</summary>
+    ValueTask<IReadOnlyList<SecurityKey>> GetKeysAsync(string? unknownKeyId, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// The signing keys from Identity's JWKS document, fetched through service discovery and the standard resilience pipeline,
 /// cached, and fetched again when a token names a key id the cache does not know (key rotation), at most every
 /// <see cref="HomeIQAuthenticationOptions.JwksMinimumRefetchInterval"/> so forged key ids cannot flood Identity.
 /// </summary>
 public sealed class JwksKeyProvider(IHttpClientFactory httpClients, IOptionsMonitor<HomeIQAuthenticationOptions> options, TimeProvider clock,
-    ILogger<JwksKeyProvider> logger)
+    ILogger<JwksKeyProvider> logger) : ISigningKeySource
 {
     /// <summary>The named HttpClient used for the JWKS document.</summary>
     public const string HttpClientName = "homeiq-jwks";

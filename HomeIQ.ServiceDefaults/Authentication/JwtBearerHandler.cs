@@ -15,7 +15,7 @@ namespace HomeIQ.ServiceDefaults.Authentication;
 /// </summary>
 public sealed class JwtBearerHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions, ILoggerFactory logger, UrlEncoder encoder,
-    IOptionsMonitor<HomeIQAuthenticationOptions> options, JwksKeyProvider keys)
+    IOptionsMonitor<HomeIQAuthenticationOptions> options, ISigningKeySource keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     /// <summary>The scheme name, as JwtBearerDefaults.AuthenticationScheme.</summary>

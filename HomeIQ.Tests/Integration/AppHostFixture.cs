@@ -17,6 +17,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
 
+    /// <summary>The secret of the "test-client" service client registered with Identity for the tests.</summary>
+    public string IdentityClientSecret { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout();
@@ -25,6 +28,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         var cache = builder.CreateResourceBuilder<RedisResource>("cache");
         var messaging = builder.CreateResourceBuilder<RabbitMQServerResource>("messaging");
 
+        builder.CreateResourceBuilder<ProjectResource>("identity").WithEnvironment("Identity__Clients__test-client", IdentityClientSecret);
         var replicated = builder.AddProject<Projects.EchoService>("echo-replicated").WithReplicas(2).WithHttpHealthCheck("/health");
         builder.AddProject<Projects.EchoService>("echo")
             .WithReference(devicesDb).WaitFor(devicesDb)
@@ -52,7 +56,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp" })
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }

@@ -1,0 +1,25 @@
+using HomeIQ.Identity.Infrastructure;
+using HomeIQ.ServiceDefaults.Authentication;
+
+namespace HomeIQ.Identity;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("identitydb");
+        builder.Services.AddOptions<IdentitySettings>().Bind(builder.Configuration.GetSection("Identity")).ValidateOnStart();
+        builder.Services.AddHostedService<IdentitySchema>();
+        builder.Services.AddSingleton<SigningKeyStore>();
+        // Identity validates its own tokens from its key store, not over HTTP from itself.
+        builder.Services.AddSingleton<ISigningKeySource>(sp => sp.GetRequiredService<SigningKeyStore>());
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddHomeIQAuthentication();
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(InternalPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TokenService.ClientIdClaim));
+    }
+
+    /// <summary>Service-to-service calls only: a token from the client-credentials grant.</summary>
+    public const string InternalPolicy = "Internal";
+}
