@@ -26,11 +26,13 @@ public sealed class ServiceDefaultsHealthTests(AppHostFixture fixture)
     [Fact]
     public async Task AServiceWithItsDatabaseUpIsHealthy()
     {
-        using var http = fixture.App.CreateHttpClient("outbox-sample");
+        // Identity checks identitydb on /health; no test kills it (outbox-sample is killed by the outbox crash test).
+        using var http = fixture.App.CreateHttpClient("identity");
 
         using var health = await http.GetAsync("/health", TestApps.Timeout());
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Contains("postgres-identitydb", await health.Content.ReadAsStringAsync(TestApps.Timeout()), StringComparison.Ordinal);
     }
 
     [Fact]
