@@ -51,6 +51,7 @@ public static class ServiceDefaultsExtensions
             exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
         builder.Services.Configure<KestrelServerOptions>(options =>
             options.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodySize));
+        builder.Services.AddOpenApi();
         // Forwarded headers need nothing here: ASP.NET Core applies them itself when ASPNETCORE_FORWARDEDHEADERS_ENABLED=true.
         return builder;
     }
@@ -64,7 +65,8 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Errors as ProblemDetails, request spans with HTTP details (health probes kept out of traces), and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
+    /// Errors as ProblemDetails, request spans with HTTP details (health probes kept out of traces), the OpenAPI document at
+    /// <c>/openapi/v1.json</c>, and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
     /// <c>/health/live</c> in every environment. Call it first after <c>Build()</c>.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -74,6 +76,7 @@ public static class ServiceDefaultsExtensions
         app.UseStatusCodePages();
         app.UseRequestTracing();
         app.MapHealthEndpoints(app.Environment);
+        app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json: the gateway merges them, tests enumerate routes from them
         return app;
     }
 }

@@ -28,7 +28,9 @@ public static class HomeIQAuthenticationExtensions
             .AddScheme<AuthenticationSchemeOptions, JwtBearerHandler>(JwtBearerHandler.SchemeName, configureOptions: null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(HomePolicies.HomeMember, p => p.RequireAuthenticatedUser().AddRequirements(new HomeRoleRequirement("owner", "member", "guest")))
-            .AddPolicy(HomePolicies.HomeOwner, p => p.RequireAuthenticatedUser().AddRequirements(new HomeRoleRequirement("owner")));
+            .AddPolicy(HomePolicies.HomeOwner, p => p.RequireAuthenticatedUser().AddRequirements(new HomeRoleRequirement("owner")))
+            .AddPolicy(HomePolicies.HomeWriter, p => p.RequireAuthenticatedUser().AddRequirements(new HomeRoleRequirement("owner", "member")))
+            .AddPolicy(HomePolicies.Internal, p => p.RequireAuthenticatedUser().RequireClaim("client_id"));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, HomeRoleHandler>());
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, HomeAuthorizationResultHandler>();
         return builder;

@@ -13,6 +13,12 @@ public static class HomePolicies
     /// <summary>The home's owner only.</summary>
     public const string HomeOwner = nameof(HomeOwner);
 
+    /// <summary>Owner or member: may change the home's devices, rooms and automations; guests only read.</summary>
+    public const string HomeWriter = nameof(HomeWriter);
+
+    /// <summary>Service-to-service calls only: a token from the client-credentials grant (it has a <c>client_id</c> claim).</summary>
+    public const string Internal = nameof(Internal);
+
     /// <summary>The route parameter that names the home.</summary>
     public const string HomeIdRouteValue = "homeId";
 }

@@ -16,10 +16,5 @@ internal static class Extensions
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddHomeIQAuthentication();
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(InternalPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TokenService.ClientIdClaim));
     }
-
-    /// <summary>Service-to-service calls only: a token from the client-credentials grant.</summary>
-    public const string InternalPolicy = "Internal";
 }

@@ -1,4 +1,5 @@
 using HomeIQ.Identity.Infrastructure;
+using HomeIQ.ServiceDefaults.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -13,7 +14,7 @@ public static class InternalApi
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/internal/hub-keys/validate", ValidateHubKey).RequireAuthorization(Extensions.InternalPolicy);
+        app.MapPost("/api/v1/internal/hub-keys/validate", ValidateHubKey).RequireAuthorization(HomePolicies.Internal);
         return app;
     }
 
