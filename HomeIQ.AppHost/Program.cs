@@ -25,4 +25,11 @@ var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
     .WithHttpHealthCheck("/health");
 
+// The single entry point for clients and hubs: the only resource with external endpoints.
+builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
+    .WithHttpEndpoint(port: 5080)
+    .WithReference(identity).WaitFor(identity) // validates tokens with Identity's keys, routes /api/v1/auth and homes to it
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health");
+
 builder.Build().Run();

@@ -39,6 +39,15 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithHttpHealthCheck("/health");
         builder.AddProject<Projects.EchoService>("restartable").WithHttpHealthCheck("/health");
 
+        // The gateway also routes /api/v1/echo/** to echo, so tests can see what it forwards; per-user limits are low for the 429 test.
+        var echo = builder.CreateResourceBuilder<ProjectResource>("echo");
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithReference(echo)
+            .WithEnvironment("Gateway__Routes__13__Path", "/api/v1/echo/**")
+            .WithEnvironment("Gateway__Routes__13__Service", "echo")
+            .WithEnvironment("Gateway__RateLimits__PerUserPerSecond", "2")
+            .WithEnvironment("Gateway__RateLimits__PerUserBurst", "10");
+
         // Event-bus tests: a database for in-process buses, a sample service that uses the outbox, and a service whose database is down.
         var postgres = builder.CreateResourceBuilder<PostgresServerResource>("postgres");
         postgres.AddDatabase("eventbustestdb");
@@ -56,7 +65,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity" })
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity", "gateway" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }

@@ -21,5 +21,7 @@ app.MapGet("/pid", (ILogger<Program> logger) =>
     return Environment.ProcessId;
 });
 app.MapGet("/args", () => Environment.GetCommandLineArgs().Skip(1));
+// What a proxy in front of this service forwarded: the headers as received.
+app.MapGet("/api/v1/echo/headers", (HttpRequest request) => request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()));
 
 app.Run();

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HomeIQ.Tests.Identity;
+using HomeIQ.Tests.Integration;
+
+namespace HomeIQ.Tests.Gateway;
+
+/// <summary>The gateway in the real AppHost composition: routing, the edge token check, limits and the overview.</summary>
+public sealed class GatewayTests(AppHostFixture fixture)
+{
+    private IdentityClient ThroughGateway() => new(fixture.App.CreateHttpClient("gateway"));
+
+    [Fact]
+    public async Task AUserRegistersLogsInAndCreatesAHomeThroughTheGateway()
+    {
+        var gateway = ThroughGateway();
+        var tokens = await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail());
+
+        var (homeId, token) = await gateway.CreateHomeAsync(tokens.GetProperty("accessToken").GetString()!);
+        using var homes = await gateway.SendAsync(HttpMethod.Get, "/api/v1/homes", token);
+
+        Assert.Equal(HttpStatusCode.OK, homes.StatusCode);
+        Assert.Contains(homeId.ToString(), await homes.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AProtectedRouteWithoutAValidTokenIsRefusedAtTheEdge()
+    {
+        var gateway = ThroughGateway();
+
+        using var none = await gateway.SendAsync(HttpMethod.Get, "/api/v1/homes", null);
+        using var forged = await gateway.SendAsync(HttpMethod.Get, "/api/v1/homes", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl");
+        using var unknownPath = await gateway.SendAsync(HttpMethod.Get, "/api/v1/nothing-here", null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknownPath.StatusCode);
+        Assert.Equal("application/problem+json", unknownPath.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task TheOverviewAnswers200WithWhatItGotAndNamesWhatIsMissing()
+    {
+        var gateway = ThroughGateway();
+        var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
+        var outsider = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
+
+        using var overview = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", token);
+        using var foreign = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", outsider);
+
+        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
+        var body = await overview.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var degraded = body.GetProperty("degraded").EnumerateArray().Select(d => d.GetProperty("part").GetString()).ToList();
+        Assert.Contains("energy", degraded);
+        Assert.Contains("anomalies", degraded);
+        Assert.Equal(homeId, body.GetProperty("homeId").GetGuid());
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
+    [Fact]
+    public async Task ForwardedRequestsCarryForwardingHeadersTheTraceAndTheCorrelationIdButNoHopByHopHeaders()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = ThroughGateway();
+        var token = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/echo/headers");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("X-Correlation-Id", "corr-123");
+        request.Headers.Add("Keep-Alive", "timeout=5");
+        request.Headers.Add("X-Custom", "kept");
+
+        using var response = await gateway.Http.SendAsync(request, ct);
+        var seen = await response.Content.ReadFromJsonAsync<Dictionary<string, string>>(ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("corr-123", response.Headers.GetValues("X-Correlation-Id").Single());
+        Assert.Equal("corr-123", seen!["X-Correlation-Id"]);
+        Assert.Equal("kept", seen["X-Custom"]);
+        // Services apply X-Forwarded-* themselves (ASPNETCORE_FORWARDEDHEADERS_ENABLED) and keep the originals as X-Original-*.
+        Assert.True(seen.ContainsKey("X-Forwarded-For") || seen.ContainsKey("X-Original-For"), string.Join(", ", seen.Keys));
+        Assert.True(seen.ContainsKey("X-Forwarded-Proto") || seen.ContainsKey("X-Original-Proto"), string.Join(", ", seen.Keys));
+        Assert.True(seen.ContainsKey("traceparent"), "the gateway's trace continues into the service");
+        Assert.False(seen.ContainsKey("Keep-Alive"));
+    }
+
+    [Fact]
+    public async Task AUserOverTheRateLimitGets429WithRetryAfter()
+    {
+        var gateway = ThroughGateway();
+        var token = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
+
+        var statuses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 30; i++)
+        {
+            statuses.Add(await gateway.SendAsync(HttpMethod.Get, "/api/v1/homes", token));
+        }
+        var limited = statuses.FirstOrDefault(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+
+        Assert.NotNull(limited);
+        Assert.NotNull(limited.Headers.RetryAfter);
+        Assert.Contains(statuses, r => r.StatusCode == HttpStatusCode.OK);
+        statuses.ForEach(r => r.Dispose());
+    }
+}

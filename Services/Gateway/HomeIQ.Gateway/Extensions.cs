@@ -1,0 +1,28 @@
+using HomeIQ.Gateway.Forwarding;
+
+namespace HomeIQ.Gateway;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection("Gateway")).ValidateOnStart();
+        builder.AddHomeIQAuthentication();
+        builder.Services.AddSingleton<RouteTable>();
+        builder.Services.AddSingleton<Forwarder>();
+        // Forwarded requests carry streamed bodies: a retry would resend a consumed body, so the forwarder opts out of
+        // the standard pipeline and keeps a plain timeout; the overview's calls keep resilience.
+        builder.Services.AddHttpClient(Forwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .DisableStandardResilience()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false });
+        builder.Services.AddHttpClient(Apis.OverviewApi.ClientName);
+        var origins = builder.Configuration.GetSection("Gateway:Cors:Origins").Get<string[]>() ?? [];
+        builder.Services.AddCors(o => o.AddPolicy(GatewayEdge.CorsPolicy, p =>
+        {
+            if (origins.Length > 0)
+            {
+                p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders(GatewayEdge.CorrelationHeader, "Retry-After");
+            }
+        }));
+    }
+}

@@ -1,0 +1,15 @@
+using HomeIQ.Gateway;
+using HomeIQ.Gateway.Apis;
+using HomeIQ.Gateway.Forwarding;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.UseGatewayEdge();
+app.MapOverviewApi();
+app.MapForwardedRoutes();
+
+app.Run();
