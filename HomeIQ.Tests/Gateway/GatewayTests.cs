@@ -104,4 +104,79 @@ public sealed class GatewayTests(AppHostFixture fixture)
         Assert.Contains(statuses, r => r.StatusCode == HttpStatusCode.OK);
         statuses.ForEach(r => r.Dispose());
     }
+
+    [Fact]
+    public async Task TheMergedOpenApiDocumentHasTheRoutedPathsOfEveryDeployedService()
+    {
+        var text = await ThroughGateway().Http.GetStringAsync("/openapi/merged.json", TestContext.Current.CancellationToken);
+        var merged = JsonDocument.Parse(text).RootElement;
+
+        var paths = merged.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/v1/auth/login", paths);
+        Assert.Contains("/api/v1/homes/{homeId}/members", paths);
+        Assert.DoesNotContain(paths, p => p.StartsWith("/api/v1/internal", StringComparison.Ordinal));
+        Assert.Contains("energy", merged.GetProperty("x-unavailable").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    public static TheoryData<string, string, string?, bool> BadInput()
+    {
+        var data = new TheoryData<string, string, string?, bool>
+        {
+            { "GET", "/api/v1/homes/not-a-guid/overview", null, true },
+            { "GET", "/api/v1/homes/00000000-0000-0000-0000-000000000000/overview", null, true },
+            { "GET", "/api/v1/homes/" + new string('9', 300) + "/overview", null, true },
+            { "GET", "/api/v1/homes/%00/overview", null, true },
+            { "GET", "/api/v1/unknown", null, true },
+            { "GET", "/api/v2/homes", null, true },
+            { "GET", "/api/v1/homes", null, false },
+            { "POST", "/api/v1/homes", "{\"name\":\"x\"}", false },
+            { "DELETE", "/api/v1/homes/" + Guid.NewGuid(), null, false },
+            { "POST", "/api/v1/auth/login", "{not json", false },
+            { "POST", "/api/v1/auth/login", "[1,2]", false },
+            { "POST", "/api/v1/auth/register", "{\"email\":{},\"password\":[],\"displayName\":1}", false },
+            { "POST", "/api/v1/auth/refresh", "{\"refreshToken\":\"forged\"}", false },
+            { "POST", "/api/v1/auth/token", "{}", false },
+            { "POST", "/api/v1/homes", "{broken", true },
+            { "POST", "/api/v1/homes", "{\"name\":" + new string('[', 200) + "}", true },
+            { "POST", "/api/v1/homes", "{\"name\":\"" + new string('n', 2_000_000) + "\"}", true },
+            { "POST", "/api/v1/homes/" + Guid.NewGuid() + "/members", "{\"email\":\"a@b.c\",\"role\":\"owner\"}", true },
+            { "POST", "/api/v1/homes/" + Guid.NewGuid() + "/hub-keys", "{\"name\":\"hub\"}", true },
+            { "GET", "/api/v1/homes/" + Guid.NewGuid() + "/devices", null, true },
+            { "GET", "/api/v1/homes/" + Guid.NewGuid() + "/readings/latest", null, true },
+            { "GET", "/api/v1/homes/" + Guid.NewGuid() + "/energy/today", null, true },
+            { "PUT", "/api/v1/homes", "{}", true },
+            { "PATCH", "/api/v1/auth/login", "{}", false },
+            { "GET", "/api/v1/auth/login", null, false },
+        };
+        foreach (var header in new[] { "Bearer", "Bearer ", "Bearer a.b", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer " + new string('x', 5000) })
+        {
+            data.Add("GET", "/api/v1/homes", "AUTH:" + header, false);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadInput))]
+    public async Task BadInputThroughTheGatewayGetsA4xxNeverA5xx(string method, string path, string? body, bool authenticated)
+    {
+        var gateway = ThroughGateway();
+        var token = authenticated ? (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString() : null;
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null && body.StartsWith("AUTH:", StringComparison.Ordinal))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", body["AUTH:".Length..]);
+        }
+        else if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await gateway.Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.InRange((int)response.StatusCode, 400, 499);
+    }
 }

@@ -10,6 +10,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayEdge();
 app.MapOverviewApi();
+app.MapMergedOpenApi();
 app.MapForwardedRoutes();
 
 app.Run();

@@ -62,6 +62,12 @@ internal static class GatewayEdge
                 await context.ChallengeAsync(JwtBearerHandler.SchemeName);
                 return;
             }
+            if (!route.Anonymous && !IsInCallersHome(context))
+            {
+                // Checked at the edge too: an outsider learns nothing, not even which services a home's routes lead to.
+                await Results.Problem(title: "Not found", detail: "There is no such home.", statusCode: 404).ExecuteAsync(context);
+                return;
+            }
             if (context.Request.ContentLength > options.Value.MaxRequestBodyBytes)
             {
                 await Results.Problem(title: "Payload too large", detail: $"Requests are limited to {options.Value.MaxRequestBodyBytes} bytes.", statusCode: 413)
@@ -71,6 +77,17 @@ internal static class GatewayEdge
             await forwarder.ForwardAsync(context, route);
         }).AllowAnonymous();
         return app;
+    }
+
+    /// <summary>True unless the path is under <c>/api/v1/homes/{homeId}/</c> and the caller's token has no role in that home.</summary>
+    private static bool IsInCallersHome(HttpContext context)
+    {
+        var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (segments.Length < 4 || !segments[..3].SequenceEqual(["api", "v1", "homes"], StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return Guid.TryParse(segments[3], out var homeId) && context.User.GetHomeRole(homeId) is not null;
     }
 
     /// <summary>One token bucket per user (token subject), per hub key (hashed) on hub routes, or per client address.</summary>
