@@ -169,6 +169,8 @@ public sealed class GatewayTests(AppHostFixture fixture)
         else if (body is not null)
         {
             request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            // As real clients do for large uploads: wait for the server's go-ahead, so a 413 arrives instead of a reset mid-upload.
+            request.Headers.ExpectContinue = body.Length > 64 * 1024;
         }
         if (token is not null)
         {
