@@ -64,6 +64,8 @@ internal static class DeviceRows
                 null => "A capability is an object.",
                 { Metric: var m } when string.IsNullOrWhiteSpace(m) || m.Trim().Length > 100 => "A capability's metric is 1 to 100 characters.",
                 { Unit.Length: > 32 } => "A capability's unit is at most 32 characters.",
+                { Min: { } low } when !double.IsFinite(low) => "A capability's min is a finite number.",
+                { Max: { } high } when !double.IsFinite(high) => "A capability's max is a finite number.",
                 { Min: { } min, Max: { } max } when min > max => "A capability's min is at most its max.",
                 { Metric: var metric } when !metrics.Add(metric!.Trim()) => "Each metric appears once.",
                 _ => null,
