@@ -1,0 +1,24 @@
+using HomeIQ.Contracts;
+using HomeIQ.Devices.Infrastructure;
+using HomeIQ.EventBus;
+
+namespace HomeIQ.Devices;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource("devicesdb");
+        builder.AddRedisClient("cache");
+        // The schema is registered before the event bus: hosted services start in order, and the handlers need the tables.
+        builder.Services.AddHostedService<DevicesSchema>();
+        builder.AddEventBus("messaging")
+            .AddPostgresOutbox()
+            .AddSubscription<SensorReadingsReceived, SensorReadingsHandler>()
+            .AddSubscription<DeviceStateChanged, DeviceStateChangedHandler>();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<DeviceStateView>();
+        builder.Services.AddSingleton<DeviceLookupCache>();
+        builder.AddHomeIQAuthentication();
+    }
+}
