@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HomeIQ.Hosting;
+using HomeIQ.Hosting.Testing;
+
+// GET /api/v1/homes (an authenticated read that queries Postgres) through the gateway and directly against Identity,
+// alternating, with the same concurrency and duration; median of the rounds. Loopback only; stops by itself.
+// Usage: dotnet run -c Release --project bench/GatewayBench -- [--seconds 10] [--concurrency 32] [--rounds 4]
+var seconds = Arg("--seconds", 10);
+var concurrency = Arg("--concurrency", 32);
+var rounds = Arg("--rounds", 4);
+
+Console.WriteLine("Starting postgres, identity and gateway (HomeIQ local orchestrator)…");
+var builder = DistributedApplicationTestingBuilder.Create(new DistributedApplicationOptions { ResourceOutput = _ => { } });
+var db = builder.AddPostgres("postgres").AddDatabase("identitydb");
+var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity").WithReference(db).WaitFor(db).WithHttpHealthCheck("/health")
+    .WithEnvironment("Logging__LogLevel__Default", "Warning");
+builder.AddProject<Projects.HomeIQ_Gateway>("gateway").WithReference(identity).WaitFor(identity).WithHttpHealthCheck("/health")
+    .WithEnvironment("Gateway__RateLimits__PerUserPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerUserBurst", "10000000")
+    .WithEnvironment("Logging__LogLevel__Default", "Warning");
+await using var app = await builder.BuildAsync();
+await app.StartAsync();
+await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway");
+
+using var setup = app.CreateHttpClient("identity");
+var email = $"bench-{Guid.NewGuid():N}@example.test";
+(await setup.PostAsJsonAsync("/api/v1/auth/register", new { email, password = "benchmark password", displayName = "Bench" })).EnsureSuccessStatusCode();
+var login = await (await setup.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "benchmark password" })).Content.ReadFromJsonAsync<JsonElement>();
+setup.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("accessToken").GetString());
+var created = await (await setup.PostAsJsonAsync("/api/v1/homes", new { name = "Bench home" })).Content.ReadFromJsonAsync<JsonElement>();
+var token = created.GetProperty("tokens").GetProperty("accessToken").GetString()!;
+
+var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("identity"), ["gateway"] = app.GetEndpoint("gateway") };
+Console.WriteLine($"{concurrency} concurrent clients, {seconds} s per measurement, {rounds} rounds, alternating which side goes first");
+await RunAsync(targets["direct"], token, 3, concurrency); // warm-up of both paths (JIT, connection pools)
+await RunAsync(targets["gateway"], token, 3, concurrency);
+var results = targets.Keys.ToDictionary(k => k, _ => new List<Result>());
+for (var round = 1; round <= rounds; round++)
+{
+    foreach (var side in round % 2 == 1 ? new[] { "direct", "gateway" } : ["gateway", "direct"])
+    {
+        results[side].Add(await RunAsync(targets[side], token, seconds, concurrency));
+    }
+    Console.WriteLine($"round {round}: " + string.Join(", ", results.Select(r => $"{r.Key} {r.Value[^1]}")));
+}
+
+Console.WriteLine();
+Console.WriteLine("| path | median req/s | median p50 (ms) | median p99 (ms) | errors |");
+Console.WriteLine("|---|---|---|---|---|");
+foreach (var (side, list) in results)
+{
+    Console.WriteLine(FormattableString.Invariant($"| {side} | {Median(list.Select(r => r.Rps)):N0} | {Median(list.Select(r => r.P50)):F2} | {Median(list.Select(r => r.P99)):F2} | {list.Sum(r => r.Errors)} |"));
+}
+var ratio = Median(results["gateway"].Select(r => r.Rps)) / Median(results["direct"].Select(r => r.Rps));
+var added = Median(results["gateway"].Select(r => r.P50)) - Median(results["direct"].Select(r => r.P50));
+Console.WriteLine(FormattableString.Invariant($"\ngateway/direct throughput: {ratio:P0}; added p50 latency: {added:F2} ms"));
+return 0;
+
+static async Task<Result> RunAsync(Uri baseAddress, string token, int seconds, int concurrency)
+{
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = baseAddress };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    var latencies = new List<double>[concurrency];
+    var errors = 0;
+    var deadline = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+    {
+        var mine = latencies[worker] = [];
+        while (deadline.Elapsed.TotalSeconds < seconds)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync("/api/v1/homes");
+            await response.Content.LoadIntoBufferAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref errors);
+            }
+            mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }));
+    var all = latencies.SelectMany(l => l).Order().ToArray();
+    return new Result(all.Length / deadline.Elapsed.TotalSeconds, all[all.Length / 2], all[(int)(all.Length * 0.99)], errors);
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+static int Arg(string name, int fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+internal sealed record Result(double Rps, double P50, double P99, int Errors)
+{
+    public override string ToString() => FormattableString.Invariant($"{Rps:N0} req/s p50 {P50:F2} ms p99 {P99:F2} ms");
+}
