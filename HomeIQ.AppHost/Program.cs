@@ -25,10 +25,19 @@ var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
     .WithHttpHealthCheck("/health");
 
+// The device registry (Postgres, with an outbox) and its last-state view (Redis), fed by readings from the broker.
+var devices = builder.AddProject<Projects.HomeIQ_Devices>("devices")
+    .WithReference(devicesDb).WaitFor(devicesDb)
+    .WithReference(cache).WaitFor(cache)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(identity) // token keys from Identity's JWKS, fetched when the first request arrives
+    .WithHttpHealthCheck("/health");
+
 // The single entry point for clients and hubs: the only resource with external endpoints.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
     .WithHttpEndpoint(port: 5080)
     .WithReference(identity).WaitFor(identity) // validates tokens with Identity's keys, routes /api/v1/auth and homes to it
+    .WithReference(devices).WaitFor(devices)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

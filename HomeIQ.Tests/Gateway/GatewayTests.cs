@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using HomeIQ.Tests.Identity;
 using HomeIQ.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HomeIQ.Tests.Gateway;
 
@@ -56,6 +57,8 @@ public sealed class GatewayTests(AppHostFixture fixture)
         var degraded = body.GetProperty("degraded").EnumerateArray().Select(d => d.GetProperty("part").GetString()).ToList();
         Assert.Contains("energy", degraded);
         Assert.Contains("anomalies", degraded);
+        Assert.DoesNotContain("devices", degraded);
+        Assert.Equal(0, body.GetProperty("devices").GetProperty("total").GetInt32());
         Assert.Equal(homeId, body.GetProperty("homeId").GetGuid());
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
     }
@@ -180,5 +183,32 @@ public sealed class GatewayTests(AppHostFixture fixture)
         using var response = await gateway.Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.InRange((int)response.StatusCode, 400, 499);
+    }
+
+    [Fact]
+    public async Task TheOverviewDegradesWhileDevicesIsStoppedAndRecoversWhenItIsBack()
+    {
+        var ct = TestApps.Timeout();
+        var gateway = ThroughGateway();
+        var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
+        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
+        async Task<List<string?>> DegradedAsync()
+        {
+            using var response = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+            return [.. body.GetProperty("degraded").EnumerateArray().Select(d => d.GetProperty("part").GetString())];
+        }
+
+        var before = await DegradedAsync();
+        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Stop, ct)).Success);
+        var whileStopped = await DegradedAsync();
+        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("devices", ct);
+        var after = await DegradedAsync();
+
+        Assert.DoesNotContain("devices", before);
+        Assert.Contains("devices", whileStopped);
+        Assert.DoesNotContain("devices", after);
     }
 }

@@ -65,7 +65,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity", "gateway" })
+        foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity", "devices", "gateway" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }
