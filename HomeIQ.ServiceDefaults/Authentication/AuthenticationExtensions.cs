@@ -21,6 +21,7 @@ public static class HomeIQAuthenticationExtensions
         builder.Services.AddOptions<HomeIQAuthenticationOptions>().Bind(builder.Configuration.GetSection("Authentication"));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<JwksKeyProvider>();
+        builder.Services.TryAddSingleton<ValidatedTokenCache>();
         // Identity registers its own key store first; every other service reads Identity's JWKS.
         builder.Services.TryAddSingleton<ISigningKeySource>(sp => sp.GetRequiredService<JwksKeyProvider>());
         builder.Services.AddHttpClient(JwksKeyProvider.HttpClientName);

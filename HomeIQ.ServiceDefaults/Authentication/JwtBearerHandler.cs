@@ -15,7 +15,7 @@ namespace HomeIQ.ServiceDefaults.Authentication;
 /// </summary>
 public sealed class JwtBearerHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions, ILoggerFactory logger, UrlEncoder encoder,
-    IOptionsMonitor<HomeIQAuthenticationOptions> options, ISigningKeySource keys)
+    IOptionsMonitor<HomeIQAuthenticationOptions> options, ISigningKeySource keys, ValidatedTokenCache validated)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     /// <summary>The scheme name, as JwtBearerDefaults.AuthenticationScheme.</summary>
@@ -32,6 +32,10 @@ public sealed class JwtBearerHandler(
             return AuthenticateResult.NoResult();
         }
         var token = header["Bearer ".Length..].Trim();
+        if (validated.TryGet(token, out var known))
+        {
+            return AuthenticateResult.Success(new AuthenticationTicket(known, SchemeName));
+        }
         string? keyId;
         try
         {
@@ -56,7 +60,8 @@ public sealed class JwtBearerHandler(
                 RequireExpirationTime = true,
                 RequireSignedTokens = true,
                 NameClaimType = "sub",
-            }, out _);
+            }, out var securityToken);
+            validated.Add(token, principal, securityToken.ValidTo);
             return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
         }
         catch (SecurityTokenExpiredException)

@@ -211,4 +211,66 @@ public sealed class GatewayTests(AppHostFixture fixture)
         Assert.Contains("devices", whileStopped);
         Assert.DoesNotContain("devices", after);
     }
+
+    [Fact]
+    public async Task ADeviceAddedThroughTheGatewayIsReadBackThroughTheGateway()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = ThroughGateway();
+        var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
+
+        using var added = await gateway.SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/devices", token,
+            new { name = "Kitchen thermometer", kind = "sensor", capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0 } } });
+        var deviceId = (await added.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
+        using var read = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/devices/{deviceId}", token);
+        var device = await read.Content.ReadFromJsonAsync<JsonElement>(ct);
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal("Kitchen thermometer", device.GetProperty("name").GetString());
+        Assert.Equal(homeId, device.GetProperty("homeId").GetGuid());
+    }
+
+    [Fact]
+    public async Task EveryHomeRouteOfTheMergedDocumentAnswers404ToAUserOfAnotherHome()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = ThroughGateway();
+        var (homeId, _) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
+        var outsider = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
+        var merged = JsonDocument.Parse(await gateway.Http.GetStringAsync("/openapi/merged.json", ct)).RootElement;
+
+        var routes = merged.GetProperty("paths").EnumerateObject()
+            .Where(p => p.Name.Contains("{homeId}", StringComparison.Ordinal))
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => (Method: new HttpMethod(m.Name.ToUpperInvariant()), Template: p.Name)))
+            .ToList();
+        foreach (var (method, template) in routes)
+        {
+            var path = System.Text.RegularExpressions.Regex.Replace(template.Replace("{homeId}", homeId.ToString(), StringComparison.Ordinal), "{[^}]+}", Guid.NewGuid().ToString());
+            var body = method == HttpMethod.Get || method == HttpMethod.Delete ? null : new { name = "x" };
+            var response = await gateway.SendAsync(method, path, outsider, body);
+            while (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // The fixture's per-user limit is low on purpose; a polite client waits as told.
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), ct);
+                response.Dispose();
+                response = await gateway.SendAsync(method, path, outsider, body);
+            }
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {template} answered {(int)response.StatusCode}");
+            response.Dispose();
+        }
+        Assert.True(routes.Count >= 15, $"only {routes.Count} home routes in the merged document");
+    }
+
+    [Fact]
+    public async Task AHubKeyIsNoCredentialForUserRoutes()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/homes");
+        request.Headers.Add("X-Hub-Key", "hiq_" + new string('k', 43));
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer hiq_" + new string('k', 43));
+
+        using var response = await ThroughGateway().Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
 }
