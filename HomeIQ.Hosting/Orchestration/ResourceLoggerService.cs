@@ -31,7 +31,20 @@ public sealed class ResourceLoggerService(int capacityPerResource = 10_000)
         {
             w.Writer.TryWrite(line);
         }
-        LineWritten?.Invoke(line);
+        if (LineWritten is { } sinks)
+        {
+            foreach (var sink in sinks.GetInvocationList().Cast<Action<LogLine>>())
+            {
+                try
+                {
+                    sink(line);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
+                {
+                    // A sink that can no longer write (a closed console or test output) must not break the process it listens to.
+                }
+            }
+        }
     }
 
     /// <summary>The lines kept for a resource, oldest first.</summary>

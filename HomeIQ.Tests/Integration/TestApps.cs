@@ -8,7 +8,17 @@ internal static class TestApps
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Resource output goes to the output of the test that is running when it arrives, as with Aspire's testing builder.</summary>
-    public static void ToTestOutput(LogLine line) => TestContext.Current.TestOutputHelper?.WriteLine($"{line.Resource} | {line.Text}");
+    public static void ToTestOutput(LogLine line)
+    {
+        try
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine($"{line.Resource} | {line.Text}");
+        }
+        catch (InvalidOperationException)
+        {
+            // The test this output belonged to has finished; its output is closed. The line stays in ResourceLogs.
+        }
+    }
 
     public static DistributedApplicationOptions Options(string? dataDirectory = null) => new() { ResourceOutput = ToTestOutput, DataDirectory = dataDirectory };
 

@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.Contracts;
 using HomeIQ.Devices.Infrastructure;
 using HomeIQ.EventBus;
@@ -11,7 +12,7 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("devicesdb");
         builder.AddRedisClient("cache");
         // The schema is registered before the event bus: hosted services start in order, and the handlers need the tables.
-        builder.Services.AddHostedService<DevicesSchema>();
+        builder.Services.AddPostgresSchema(DevicesSchema.Name, DevicesSchema.Ddl);
         builder.AddEventBus("messaging")
             .AddPostgresOutbox()
             .AddSubscription<SensorReadingsReceived, SensorReadingsHandler>()

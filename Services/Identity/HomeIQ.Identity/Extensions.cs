@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.Identity.Infrastructure;
 using HomeIQ.ServiceDefaults.Authentication;
 
@@ -9,7 +10,7 @@ internal static class Extensions
     {
         builder.AddNpgsqlDataSource("identitydb");
         builder.Services.AddOptions<IdentitySettings>().Bind(builder.Configuration.GetSection("Identity")).ValidateOnStart();
-        builder.Services.AddHostedService<IdentitySchema>();
+        builder.Services.AddPostgresSchema(IdentitySchema.Name, IdentitySchema.Ddl);
         builder.Services.AddSingleton<SigningKeyStore>();
         // Identity validates its own tokens from its key store, not over HTTP from itself.
         builder.Services.AddSingleton<ISigningKeySource>(sp => sp.GetRequiredService<SigningKeyStore>());

@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus.Postgres;
 using HomeIQ.EventBus.RabbitMQ;
@@ -70,7 +71,7 @@ public static class EventBusBuilderExtensions
         public IEventBusBuilder AddPostgresOutbox()
         {
             // The schema service is registered before the relay and the consumer's handlers need it: hosted services start in order.
-            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, EventBusSchema>());
+            services.AddPostgresSchema(EventBusSchema.Name, EventBusSchema.Ddl, beforeOtherHostedServices: true);
             services.AddSingleton<Outbox>();
             services.AddSingleton<OutboxRelay>();
             services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());

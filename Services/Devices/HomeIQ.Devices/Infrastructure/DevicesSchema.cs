@@ -1,13 +1,11 @@
-using Npgsql;
-
 namespace HomeIQ.Devices.Infrastructure;
 
-/// <summary>Creates the registry and state tables before the service serves, under an advisory lock so replicas do not race.</summary>
-internal sealed class DevicesSchema(NpgsqlDataSource db) : IHostedService
+/// <summary>The registry and state tables; AddPostgresSchema creates them before the service serves.</summary>
+internal static class DevicesSchema
 {
-    private const long LockKey = 0x486F6D6549510003;
+    public const string Name = "devices";
 
-    private const string Ddl = """
+    public const string Ddl = """
         CREATE TABLE IF NOT EXISTS rooms (
             id uuid PRIMARY KEY, home_id uuid NOT NULL, name text NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
@@ -23,21 +21,4 @@ internal sealed class DevicesSchema(NpgsqlDataSource db) : IHostedService
             device_id uuid NOT NULL REFERENCES devices ON DELETE CASCADE, metric text NOT NULL, value jsonb NOT NULL, unit text NULL,
             ts timestamptz NOT NULL, PRIMARY KEY (device_id, metric));
         """;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var ddl = new NpgsqlCommand(Ddl, connection, transaction))
-        {
-            await ddl.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

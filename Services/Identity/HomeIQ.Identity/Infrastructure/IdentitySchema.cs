@@ -1,13 +1,11 @@
-using Npgsql;
-
 namespace HomeIQ.Identity.Infrastructure;
 
-/// <summary>Creates Identity's tables before it serves, under an advisory lock so replicas do not race.</summary>
-internal sealed class IdentitySchema(NpgsqlDataSource db) : IHostedService
+/// <summary>Identity's tables; AddPostgresSchema creates them before the service serves.</summary>
+internal static class IdentitySchema
 {
-    private const long LockKey = 0x486F6D6549510002;
+    public const string Name = "identity";
 
-    private const string Ddl = """
+    public const string Ddl = """
         CREATE TABLE IF NOT EXISTS users (
             id uuid PRIMARY KEY, email text NOT NULL UNIQUE, display_name text NOT NULL, password_hash text NOT NULL,
             failed_logins int NOT NULL DEFAULT 0, locked_until timestamptz NULL, created_at timestamptz NOT NULL DEFAULT now());
@@ -24,21 +22,4 @@ internal sealed class IdentitySchema(NpgsqlDataSource db) : IHostedService
             key_hash bytea NOT NULL UNIQUE, prefix text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz NULL);
         CREATE TABLE IF NOT EXISTS signing_keys (kid text PRIMARY KEY, private_key text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
         """;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var ddl = new NpgsqlCommand(Ddl, connection, transaction))
-        {
-            await ddl.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,17 +1,11 @@
-using Microsoft.Extensions.Hosting;
-using Npgsql;
-
 namespace HomeIQ.EventBus.Postgres;
 
-/// <summary>
-/// Creates the inbox and outbox tables in the service's own database before the service starts, under an advisory lock
-/// so replicas starting together do not race.
-/// </summary>
-internal sealed class EventBusSchema(NpgsqlDataSource dataSource) : IHostedService
+/// <summary>The inbox and outbox tables, created in the service's own database before its hosted services start.</summary>
+internal static class EventBusSchema
 {
-    private const long LockKey = 0x486F6D6549510001; // "HomeIQ" + 1: the event bus schema
+    public const string Name = "eventbus";
 
-    private const string Ddl = """
+    public const string Ddl = """
         CREATE TABLE IF NOT EXISTS eventbus_outbox (
             id              uuid PRIMARY KEY,
             event_name      text        NOT NULL,
@@ -32,21 +26,4 @@ internal sealed class EventBusSchema(NpgsqlDataSource dataSource) : IHostedServi
             PRIMARY KEY (event_id, handler)
         );
         """;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await using (var ddl = new NpgsqlCommand(Ddl, connection, transaction))
-        {
-            await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
