@@ -46,7 +46,10 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithEnvironment("Gateway__Routes__13__Path", "/api/v1/echo/**")
             .WithEnvironment("Gateway__Routes__13__Service", "echo")
             .WithEnvironment("Gateway__RateLimits__PerUserPerSecond", "2")
-            .WithEnvironment("Gateway__RateLimits__PerUserBurst", "10");
+            .WithEnvironment("Gateway__RateLimits__PerUserBurst", "10")
+            // Every test calls from 127.0.0.1: one shared anonymous bucket would make register/login calls of parallel tests collide.
+            .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
+            .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
 
         // Event-bus tests: a database for in-process buses, a sample service that uses the outbox, and a service whose database is down.
         var postgres = builder.CreateResourceBuilder<PostgresServerResource>("postgres");
