@@ -234,31 +234,14 @@ public sealed class GatewayTests(AppHostFixture fixture)
     [Fact]
     public async Task EveryHomeRouteOfTheMergedDocumentAnswers404ToAUserOfAnotherHome()
     {
-        var ct = TestContext.Current.CancellationToken;
         var gateway = ThroughGateway();
         var (homeId, _) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
         var outsider = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
-        var merged = JsonDocument.Parse(await gateway.Http.GetStringAsync("/openapi/merged.json", ct)).RootElement;
+        var routes = await HomeRoutes.FromOpenApiAsync(gateway.Http, "/openapi/merged.json", homeId);
 
-        var routes = merged.GetProperty("paths").EnumerateObject()
-            .Where(p => p.Name.Contains("{homeId}", StringComparison.Ordinal))
-            .SelectMany(p => p.Value.EnumerateObject().Select(m => (Method: new HttpMethod(m.Name.ToUpperInvariant()), Template: p.Name)))
-            .ToList();
-        foreach (var (method, template) in routes)
-        {
-            var path = System.Text.RegularExpressions.Regex.Replace(template.Replace("{homeId}", homeId.ToString(), StringComparison.Ordinal), "{[^}]+}", Guid.NewGuid().ToString());
-            var body = method == HttpMethod.Get || method == HttpMethod.Delete ? null : new { name = "x" };
-            var response = await gateway.SendAsync(method, path, outsider, body);
-            while (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                // The fixture's per-user limit is low on purpose; a polite client waits as told.
-                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), ct);
-                response.Dispose();
-                response = await gateway.SendAsync(method, path, outsider, body);
-            }
-            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {template} answered {(int)response.StatusCode}");
-            response.Dispose();
-        }
+        var wrong = await HomeRoutes.NotAnswering404Async(gateway, routes, outsider, new { name = "x" });
+
+        Assert.Empty(wrong);
         Assert.True(routes.Count >= 15, $"only {routes.Count} home routes in the merged document");
     }
 
