@@ -9,6 +9,12 @@ internal static class ConfigurationEndpointReader
     private const string DefaultEndpointName = "default";
 
     /// <summary>The endpoints for the query after section choice and scheme filtering; throws when there are none.</summary>
+    /// <summary>The key of <see cref="Exception.Data"/> that names the unresolved service, so callers need not parse the message.</summary>
+    public const string ServiceNameDataKey = "homeiq.service";
+
+    // Still a plain InvalidOperationException naming the service, as the contract says.
+    private static InvalidOperationException NotFound(string serviceName, string message) => new(message) { Data = { [ServiceNameDataKey] = serviceName } };
+
     public static IReadOnlyList<Uri> Read(IConfiguration configuration, ServiceQuery query)
     {
         var service = configuration.GetSection(SectionName).GetSection(query.ServiceName);
@@ -17,7 +23,7 @@ internal static class ConfigurationEndpointReader
         var section = candidates.Select(service.GetSection).FirstOrDefault(s => s.Exists());
         if (section is null)
         {
-            throw new InvalidOperationException(
+            throw NotFound(query.ServiceName,
                 $"No endpoints are configured for service '{query.ServiceName}' (query '{query.Key}'). Configuration keys looked at: {string.Join(", ", looked)}.");
         }
 
@@ -26,7 +32,7 @@ internal static class ConfigurationEndpointReader
         if (filtered.Count == 0)
         {
             var found = endpoints.Count == 0 ? "none" : string.Join(", ", endpoints);
-            throw new InvalidOperationException(
+            throw NotFound(query.ServiceName,
                 $"No endpoints for service '{query.ServiceName}' at '{section.Path}' match the scheme(s) '{string.Join('+', query.Schemes)}' (found: {found}).");
         }
 

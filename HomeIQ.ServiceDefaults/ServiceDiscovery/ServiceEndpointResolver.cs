@@ -6,6 +6,10 @@ namespace HomeIQ.ServiceDefaults.ServiceDiscovery;
 /// <remarks>Configuration is read on every call, so reloads take effect at once. Picks among endpoints round robin, per query.</remarks>
 public sealed class ServiceEndpointResolver(IConfiguration configuration)
 {
+    /// <summary>Whether <paramref name="exception"/> is discovery saying that <paramref name="serviceName"/> has no endpoint (not deployed).</summary>
+    public static bool IsServiceNotFound(Exception exception, string serviceName) =>
+        exception is InvalidOperationException && exception.Data[ConfigurationEndpointReader.ServiceNameDataKey] as string == serviceName;
+
     private readonly IConfiguration _configuration = configuration ?? throw new ArgumentNullException(nameof(configuration));
     private readonly RoundRobinCounter _counter = new();
 

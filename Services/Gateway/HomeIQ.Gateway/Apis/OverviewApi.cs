@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using System.Diagnostics;
 using System.Text.Json;
 using HomeIQ.ServiceDefaults.Authentication;
@@ -59,7 +60,7 @@ public static class OverviewApi
             }
             return (part, await response.Content.ReadFromJsonAsync<JsonElement>(cts.Token), null);
         }
-        catch (InvalidOperationException ex) when (ex.Message.Contains(part, StringComparison.Ordinal))
+        catch (InvalidOperationException ex) when (ServiceEndpointResolver.IsServiceNotFound(ex, part))
         {
             return (part, null, $"{part} is not deployed");
         }

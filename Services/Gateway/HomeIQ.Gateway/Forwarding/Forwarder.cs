@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using System.Net;
 using Microsoft.AspNetCore.Http.Extensions;
 
@@ -47,7 +48,7 @@ internal sealed class Forwarder(IHttpClientFactory clients, ILogger<Forwarder> l
         {
             response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
         }
-        catch (InvalidOperationException ex) when (ex.Message.Contains(route.Service, StringComparison.Ordinal))
+        catch (InvalidOperationException ex) when (ServiceEndpointResolver.IsServiceNotFound(ex, route.Service))
         {
             await Problem(context, 503, $"The {route.Service} service is not deployed.");
             return;
