@@ -27,3 +27,23 @@ public sealed class HomeIQAuthenticationOptions
     /// <summary>Tolerated clock difference for expiry and not-before.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>How a service obtains its own service token from Identity (section <c>Authentication:Client</c>).</summary>
+/// <remarks>
+/// The AppHost gives each calling service a generated secret parameter: <c>Authentication__Client__Secret</c> on the service,
+/// and the same value as <c>Identity__Clients__{name}</c> on Identity.
+/// </remarks>
+public sealed class ServiceClientOptions
+{
+    /// <summary>The client id registered with Identity (default: the service name).</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The client secret.</summary>
+    public string Secret { get; set; } = "";
+
+    /// <summary>Identity's client-credentials endpoint, resolved through service discovery.</summary>
+    public Uri TokenEndpoint { get; set; } = new("http://identity/api/v1/auth/token");
+
+    /// <summary>How long before expiry a cached token is replaced.</summary>
+    public TimeSpan RenewBefore { get; set; } = TimeSpan.FromSeconds(60);
+}
