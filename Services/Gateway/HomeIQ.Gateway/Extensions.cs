@@ -10,6 +10,7 @@ internal static class Extensions
         builder.AddHomeIQAuthentication();
         builder.Services.AddSingleton<RouteTable>();
         builder.Services.AddSingleton<Forwarder>();
+        builder.Services.AddSingleton<WebSocketForwarder>();
         // Forwarded requests carry streamed bodies: a retry would resend a consumed body, so the forwarder opts out of
         // the standard pipeline and keeps a plain timeout; the overview's calls keep resilience.
         builder.Services.AddHttpClient(Forwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30))

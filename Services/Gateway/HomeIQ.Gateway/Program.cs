@@ -9,6 +9,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayEdge();
+app.UseWebSockets();
 app.MapOverviewApi();
 app.MapMergedOpenApi();
 app.MapForwardedRoutes();

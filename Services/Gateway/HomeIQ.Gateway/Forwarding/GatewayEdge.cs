@@ -50,7 +50,7 @@ internal static class GatewayEdge
 
     public static IEndpointRouteBuilder MapForwardedRoutes(this IEndpointRouteBuilder app)
     {
-        app.Map("/{**path}", async (HttpContext context, RouteTable routes, Forwarder forwarder, IOptions<GatewayOptions> options) =>
+        app.Map("/{**path}", async (HttpContext context, RouteTable routes, Forwarder forwarder, WebSocketForwarder webSockets, IOptions<GatewayOptions> options) =>
         {
             if (routes.Match(context.Request.Path) is not { } route)
             {
@@ -74,7 +74,7 @@ internal static class GatewayEdge
                     .ExecuteAsync(context);
                 return;
             }
-            await forwarder.ForwardAsync(context, route);
+            await (context.WebSockets.IsWebSocketRequest ? webSockets.ForwardAsync(context, route) : forwarder.ForwardAsync(context, route));
         }).AllowAnonymous();
         return app;
     }
