@@ -6,19 +6,29 @@ using System.Text.Json;
 using HomeIQ.Hosting;
 using HomeIQ.Hosting.Testing;
 
-// GET /api/v1/homes (an authenticated read that queries Postgres) through the gateway and directly against Identity,
-// alternating, with the same concurrency and duration; median of the rounds. Loopback only; stops by itself.
+// GET /api/v1/homes/{homeId}/devices/{deviceId} (an authenticated, per-home read of the registry in Postgres plus the device's
+// last state in Redis) through the gateway and directly against Devices, alternating, with the same concurrency and duration;
+// median of the rounds. Loopback only; stops by itself.
 // Usage: dotnet run -c Release --project bench/GatewayBench -- [--seconds 10] [--concurrency 32] [--rounds 4]
 var seconds = Arg("--seconds", 10);
 var concurrency = Arg("--concurrency", 32);
 var rounds = Arg("--rounds", 4);
 
-Console.WriteLine("Starting postgres, identity and gateway (HomeIQ local orchestrator)…");
+Console.WriteLine("Starting postgres, redis, rabbitmq, identity, devices and gateway (HomeIQ local orchestrator)…");
 var builder = DistributedApplicationTestingBuilder.Create(new DistributedApplicationOptions { ResourceOutput = _ => { } });
-var db = builder.AddPostgres("postgres").AddDatabase("identitydb");
-var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity").WithReference(db).WaitFor(db).WithHttpHealthCheck("/health")
+var postgres = builder.AddPostgres("postgres");
+var identityDb = postgres.AddDatabase("identitydb");
+var devicesDb = postgres.AddDatabase("devicesdb");
+var cache = builder.AddRedis("cache");
+var messaging = builder.AddRabbitMQ("messaging");
+var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity").WithReference(identityDb).WaitFor(identityDb).WithHttpHealthCheck("/health")
     .WithEnvironment("Logging__LogLevel__Default", "Warning");
-builder.AddProject<Projects.HomeIQ_Gateway>("gateway").WithReference(identity).WaitFor(identity).WithHttpHealthCheck("/health")
+var devices = builder.AddProject<Projects.HomeIQ_Devices>("devices")
+    .WithReference(devicesDb).WaitFor(devicesDb).WithReference(cache).WaitFor(cache).WithReference(messaging).WaitFor(messaging)
+    .WithReference(identity).WaitFor(identity).WithHttpHealthCheck("/health")
+    .WithEnvironment("Logging__LogLevel__Default", "Warning");
+builder.AddProject<Projects.HomeIQ_Gateway>("gateway").WithReference(identity).WaitFor(identity).WithReference(devices).WaitFor(devices)
+    .WithHttpHealthCheck("/health")
     .WithEnvironment("Gateway__RateLimits__PerUserPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerUserBurst", "10000000")
     .WithEnvironment("Logging__LogLevel__Default", "Warning");
 await using var app = await builder.BuildAsync();
@@ -32,17 +42,29 @@ var login = await (await setup.PostAsJsonAsync("/api/v1/auth/login", new { email
 setup.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("accessToken").GetString());
 var created = await (await setup.PostAsJsonAsync("/api/v1/homes", new { name = "Bench home" })).Content.ReadFromJsonAsync<JsonElement>();
 var token = created.GetProperty("tokens").GetProperty("accessToken").GetString()!;
+var homeId = created.GetProperty("home").GetProperty("id").GetString();
+using var registry = app.CreateHttpClient("devices");
+registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+using var registered = await registry.PostAsJsonAsync($"/api/v1/homes/{homeId}/devices", new
+{
+    name = "Living room thermometer",
+    kind = "sensor",
+    capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0, writable = false } },
+});
+registered.EnsureSuccessStatusCode();
+var deviceId = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+var path = $"/api/v1/homes/{homeId}/devices/{deviceId}";
 
-var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("identity"), ["gateway"] = app.GetEndpoint("gateway") };
+var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("devices"), ["gateway"] = app.GetEndpoint("gateway") };
 Console.WriteLine($"{concurrency} concurrent clients, {seconds} s per measurement, {rounds} rounds, alternating which side goes first");
-await RunAsync(targets["direct"], token, 3, concurrency); // warm-up of both paths (JIT, connection pools)
-await RunAsync(targets["gateway"], token, 3, concurrency);
+await RunAsync(targets["direct"], path, token, 3, concurrency); // warm-up of both paths (JIT, connection pools)
+await RunAsync(targets["gateway"], path, token, 3, concurrency);
 var results = targets.Keys.ToDictionary(k => k, _ => new List<Result>());
 for (var round = 1; round <= rounds; round++)
 {
     foreach (var side in round % 2 == 1 ? new[] { "direct", "gateway" } : ["gateway", "direct"])
     {
-        results[side].Add(await RunAsync(targets[side], token, seconds, concurrency));
+        results[side].Add(await RunAsync(targets[side], path, token, seconds, concurrency));
     }
     Console.WriteLine($"round {round}: " + string.Join(", ", results.Select(r => $"{r.Key} {r.Value[^1]}")));
 }
@@ -59,7 +81,7 @@ var added = Median(results["gateway"].Select(r => r.P50)) - Median(results["dire
 Console.WriteLine(FormattableString.Invariant($"\ngateway/direct throughput: {ratio:P0}; added p50 latency: {added:F2} ms"));
 return 0;
 
-static async Task<Result> RunAsync(Uri baseAddress, string token, int seconds, int concurrency)
+static async Task<Result> RunAsync(Uri baseAddress, string path, string token, int seconds, int concurrency)
 {
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = baseAddress };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -72,7 +94,7 @@ static async Task<Result> RunAsync(Uri baseAddress, string token, int seconds, i
         while (deadline.Elapsed.TotalSeconds < seconds)
         {
             var start = Stopwatch.GetTimestamp();
-            using var response = await http.GetAsync("/api/v1/homes");
+            using var response = await http.GetAsync(path);
             await response.Content.LoadIntoBufferAsync();
             if (!response.IsSuccessStatusCode)
             {
