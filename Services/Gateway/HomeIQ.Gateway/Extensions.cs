@@ -15,6 +15,7 @@ internal static class Extensions
         // the standard pipeline and keeps a plain timeout; the overview's calls keep resilience.
         builder.Services.AddHttpClient(Forwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
             .DisableStandardResilience()
+            .RemoveAllLoggers() // the gateway's own request telemetry covers these calls; per-call log scopes cost throughput
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false });
         builder.Services.AddHttpClient(Apis.OverviewApi.ClientName);
         var origins = builder.Configuration.GetSection("Gateway:Cors:Origins").Get<string[]>() ?? [];

@@ -1,5 +1,6 @@
 using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Extensions;
 
 namespace HomeIQ.Gateway.Forwarding;
@@ -46,7 +47,7 @@ internal sealed class Forwarder(IHttpClientFactory clients, ILogger<Forwarder> l
         HttpResponseMessage response;
         try
         {
-            response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+            response = await SendAsync(request, context.RequestAborted);
         }
         catch (InvalidOperationException ex) when (ServiceEndpointResolver.IsServiceNotFound(ex, route.Service))
         {
@@ -78,6 +79,48 @@ internal sealed class Forwarder(IHttpClientFactory clients, ILogger<Forwarder> l
         }
     }
 
-    private static Task Problem(HttpContext context, int status, string detail) =>
-        Results.Problem(title: ((HttpStatusCode)status).ToString(), detail: detail, statusCode: status).ExecuteAsync(context);
+    /// <summary>
+    /// Sends the request; when a replica refuses the connection (it is down or restarting), nothing of the request has been sent,
+    /// so it is safe to try the next replica discovery gives, even with a streamed body. Other failures are not retried.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var client = clients.CreateClient(ClientName);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException ex) when (attempt < MaxConnectAttempts && ex.HttpRequestError == HttpRequestError.ConnectionError
+                                                  && ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                logger.LogDebug("A replica refused the connection; trying the next one: {Message}", ex.Message);
+                request = Clone(request);
+            }
+        }
+    }
+
+    private const int MaxConnectAttempts = 3;
+
+    /// <summary>A request message can be sent once; a new one with the same method, URI, headers and (unread) content.</summary>
+    private static HttpRequestMessage Clone(HttpRequestMessage sent)
+    {
+        var clone = new HttpRequestMessage(sent.Method, sent.RequestUri) { Content = sent.Content, Version = sent.Version };
+        foreach (var (name, values) in sent.Headers)
+        {
+            clone.Headers.TryAddWithoutValidation(name, values);
+        }
+        return clone;
+    }
+
+    private static Task Problem(HttpContext context, int status, string detail)
+    {
+        if (status == 503)
+        {
+            // A replica restarting or a service briefly down: tell clients when to try again.
+            context.Response.Headers.RetryAfter = "1";
+        }
+        return Results.Problem(title: ((HttpStatusCode)status).ToString(), detail: detail, statusCode: status).ExecuteAsync(context);
+    }
 }
