@@ -11,6 +11,9 @@ public sealed partial class ReadingsTests(ReadingsFixture fixture) : IClassFixtu
 {
     private static readonly DateTimeOffset Origin = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Postgres keeps microseconds; whole milliseconds come back exactly.</summary>
+    private static DateTimeOffset Ms(DateTimeOffset time) => new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+
     private static string Q(DateTimeOffset time) => Uri.EscapeDataString(time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
 
     private static DateTimeOffset Floor(DateTimeOffset time, TimeSpan width) =>
@@ -89,7 +92,7 @@ public sealed partial class ReadingsTests(ReadingsFixture fixture) : IClassFixtu
         var (homeId, token) = await fixture.NewHomeAsync();
         var (otherHome, _) = await fixture.NewHomeAsync();
         var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
-        var now = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var now = Ms(DateTimeOffset.UtcNow.AddMinutes(-5));
         SensorReading[] sent =
         [
             new(a, "temperature", 20.5, "°C", now.AddSeconds(-20)), new(a, "temperature", 21.5, "°C", now), new(a, "temperature", 19, "°C", now.AddSeconds(-40)),
@@ -122,7 +125,7 @@ public sealed partial class ReadingsTests(ReadingsFixture fixture) : IClassFixtu
         var ct = TestApps.Timeout();
         var (homeId, token) = await fixture.NewHomeAsync();
         var device = Guid.NewGuid();
-        var start = DateTimeOffset.UtcNow.AddHours(-2);
+        var start = Ms(DateTimeOffset.UtcNow.AddHours(-2));
         var readings = Enumerable.Range(0, 40).Select(i => new SensorReading(device, "energy", i * 0.5, "kWh", start.AddMinutes(i * 3))).ToList();
         var batch = new SensorReadingsReceived(homeId, "test", readings);
         await fixture.Bus.PublishAsync(batch, ct);
@@ -160,7 +163,7 @@ public sealed partial class ReadingsTests(ReadingsFixture fixture) : IClassFixtu
         var ct = TestApps.Timeout();
         var (homeId, _) = await fixture.NewHomeAsync();
         var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
-        var now = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var now = Ms(DateTimeOffset.UtcNow.AddMinutes(-1));
         SensorReading[] sent = [new(a, "power", 10, "W", now.AddSeconds(-2)), new(a, "power", 12, "W", now), new(b, "temperature", 7.5, "°C", now.AddSeconds(-1))];
 
         await fixture.Bus.PublishAsync(new SensorReadingsReceived(homeId, "test", sent), ct);
