@@ -14,11 +14,13 @@ using NpgsqlTypes;
 // (a) by a plain binary COPY straight into the partitioned readings table and (b) by the service's ReadingsWriter
 // (COPY into staging, INSERT … ON CONFLICT DO NOTHING, exact 1h rollup, latest values, ReadingsStored into the outbox).
 // Interleaved rounds on empty tables, median of the rounds.
-// Usage: dotnet run -c Release --project bench/ReadingsCopyBench -- [--readings 1000000] [--per-message 500] [--batch 128] [--rounds 4]
+// --explain 1 then prints EXPLAIN ANALYZE of the service's merge statement for one batch, to show where its time goes.
+// Usage: dotnet run -c Release --project bench/ReadingsCopyBench -- [--readings 1000000] [--per-message 500] [--batch 128] [--rounds 4] [--explain 1]
 var total = Arg("--readings", 1_000_000);
 var perMessage = Arg("--per-message", 500);
 var batchMessages = Arg("--batch", 128);
 var rounds = Arg("--rounds", 4);
+var explain = Arg("--explain", 0) == 1;
 
 Console.WriteLine("Starting Postgres (HomeIQ local orchestrator)…");
 var appBuilder = DistributedApplicationTestingBuilder.Create(new DistributedApplicationOptions { ResourceOutput = _ => { } });
@@ -93,6 +95,42 @@ foreach (var (name, values) in results)
     Console.WriteLine($"| {name} | {Median(values):N0} | {string.Join(", ", values.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} |");
 }
 Console.WriteLine($"service path / raw COPY: {Median(results["service path"]) / Median(results["raw COPY"]):P0}");
+if (explain)
+{
+    await ExecuteAsync(db, "TRUNCATE readings, readings_1h, readings_latest, eventbus_outbox");
+    await using var connection = await db.OpenConnectionAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    await using (var create = new NpgsqlCommand(ReadingsWriter.CreateStaging + ";\n" + ReadingsWriter.SortMemory, connection, transaction))
+    {
+        await create.ExecuteNonQueryAsync();
+    }
+    var copyStarted = Stopwatch.GetTimestamp();
+    await using (var importer = await connection.BeginBinaryImportAsync(ReadingsWriter.Copy))
+    {
+        foreach (var message in batches[0])
+        {
+            foreach (var r in message.Readings)
+            {
+                await importer.StartRowAsync();
+                await importer.WriteAsync(message.HomeId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(r.DeviceId, NpgsqlDbType.Uuid);
+                await importer.WriteAsync(r.Metric, NpgsqlDbType.Text);
+                await importer.WriteAsync(r.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+                await importer.WriteAsync(r.Value, NpgsqlDbType.Double);
+                await importer.WriteAsync(r.Unit, NpgsqlDbType.Text);
+                await importer.WriteAsync(r.Sequence!.Value, NpgsqlDbType.Bigint);
+            }
+        }
+        await importer.CompleteAsync();
+    }
+    Console.WriteLine($"\nCOPY of {batches[0].Sum(m => m.Readings.Count):N0} rows into staging: {Stopwatch.GetElapsedTime(copyStarted).TotalMilliseconds:N0} ms; the merge:");
+    await using var plan = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + ReadingsWriter.Merge, connection, transaction);
+    await using var reader = await plan.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+    {
+        Console.WriteLine(reader.GetString(0));
+    }
+}
 return 0;
 
 static async Task RawCopyAsync(NpgsqlDataSource db, SensorReadingsReceived[] batch)

@@ -19,19 +19,22 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     private static readonly DateTimeOffset Earliest = new(1970, 1, 2, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan LatestAhead = TimeSpan.FromDays(7);
 
-    private const string CreateStaging = """
+    internal const string CreateStaging = """
         CREATE TEMP TABLE readings_staging (
             home_id uuid NOT NULL, device_id uuid NOT NULL, metric text NOT NULL, ts timestamptz NOT NULL,
             value double precision NOT NULL, unit text NOT NULL, seq bigint NULL) ON COMMIT DROP
         """;
 
-    private const string Copy = "COPY readings_staging (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)";
+    /// <summary>The merge sorts a batch's rows twice (rollup, newest); 4 MB by default would spill them to disk.</summary>
+    internal const string SortMemory = "SET LOCAL work_mem = '64MB'";
+
+    internal const string Copy = "COPY readings_staging (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)";
 
     // Every data-modifying CTE runs once whether referenced or not; all of them see only what "ins" really inserted.
-    private const string Merge = """
+    internal const string Merge = """
         WITH ins AS (
             INSERT INTO readings (home_id, device_id, metric, ts, value, unit, seq)
-            SELECT home_id, device_id, metric, ts, value, unit, seq FROM readings_staging
+            SELECT home_id, device_id, metric, ts, value, unit, seq FROM readings_staging ORDER BY device_id, metric, ts
             ON CONFLICT DO NOTHING
             RETURNING home_id, device_id, metric, ts, value, unit),
         rollup AS (
@@ -96,7 +99,7 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var create = new NpgsqlCommand(CreateStaging, connection, transaction))
+        await using (var create = new NpgsqlCommand(CreateStaging + ";\n" + SortMemory, connection, transaction))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
