@@ -99,39 +99,72 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Fast path, for the usual batch that holds only new readings: COPY straight into the table, and merge the rollup, the
+        // latest values and ReadingsStored from what this batch summed up in memory. A reading already stored (a redelivery, or a
+        // hub's resend) makes the COPY fail on the key: then the batch goes the exact way, through staging and ON CONFLICT.
+        await transaction.SaveAsync("direct", cancellationToken);
+        var summary = new BatchSummary();
+        try
+        {
+            await CopyAsync(connection, "readings", events, now, summary, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await transaction.RollbackAsync("direct", cancellationToken);
+            await WriteThroughStagingAsync(connection, transaction, events, now, cancellationToken);
+            return;
+        }
+        await summary.MergeAsync(connection, transaction, cancellationToken);
+        foreach (var @event in summary.Stored())
+        {
+            await outbox.AddAsync(connection, transaction, @event, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Binary COPY of every storable reading of the batch into <paramref name="table"/>; <paramref name="summary"/> sums them up on the way.</summary>
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<SensorReadingsReceived> events, DateTimeOffset now,
+        BatchSummary? summary, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            $"COPY {table} (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var @event in events)
+        {
+            foreach (var reading in @event.Readings ?? [])
+            {
+                if (!IsStorable(reading, now))
+                {
+                    continue;
+                }
+                summary?.Add(@event.HomeId, reading);
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(@event.HomeId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(reading.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(reading.Metric, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(reading.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(reading.Value, NpgsqlDbType.Double, cancellationToken);
+                await importer.WriteAsync(reading.Unit ?? "", NpgsqlDbType.Text, cancellationToken);
+                if (reading.Sequence is { } sequence)
+                {
+                    await importer.WriteAsync(sequence, NpgsqlDbType.Bigint, cancellationToken);
+                }
+                else
+                {
+                    await importer.WriteNullAsync(cancellationToken);
+                }
+            }
+        }
+        await importer.CompleteAsync(cancellationToken);
+    }
+
+    private async Task WriteThroughStagingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SensorReadingsReceived> events,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await using (var create = new NpgsqlCommand(CreateStaging + ";\n" + SortMemory, connection, transaction))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using (var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken))
-        {
-            foreach (var @event in events)
-            {
-                foreach (var reading in @event.Readings ?? [])
-                {
-                    if (!IsStorable(reading, now))
-                    {
-                        continue;
-                    }
-                    await importer.StartRowAsync(cancellationToken);
-                    await importer.WriteAsync(@event.HomeId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(reading.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(reading.Metric, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(reading.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                    await importer.WriteAsync(reading.Value, NpgsqlDbType.Double, cancellationToken);
-                    await importer.WriteAsync(reading.Unit ?? "", NpgsqlDbType.Text, cancellationToken);
-                    if (reading.Sequence is { } sequence)
-                    {
-                        await importer.WriteAsync(sequence, NpgsqlDbType.Bigint, cancellationToken);
-                    }
-                    else
-                    {
-                        await importer.WriteNullAsync(cancellationToken);
-                    }
-                }
-            }
-            await importer.CompleteAsync(cancellationToken);
-        }
+        await CopyAsync(connection, "readings_staging", events, now, summary: null, cancellationToken);
         var stored = new List<ReadingsStored>();
         await using (var merge = new NpgsqlCommand(Merge, connection, transaction))
         await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
