@@ -19,7 +19,8 @@ public static class InternalApi
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/internal/devices/{deviceId:guid}", LookupDevice).RequireAuthorization(HomePolicies.Internal);
-        var external = app.MapGroup("/api/v1/internal/homes/{homeId:guid}/devices/external").RequireAuthorization(HomePolicies.Internal);
+        // Service-to-service only (403 to any user token, whatever the home): not part of the documented per-home API.
+        var external = app.MapGroup("/api/v1/internal/homes/{homeId:guid}/devices/external").RequireAuthorization(HomePolicies.Internal).ExcludeFromDescription();
         external.MapGet("/", ListExternalDevices);
         external.MapPost("/", RegisterExternalDevice);
         return app;

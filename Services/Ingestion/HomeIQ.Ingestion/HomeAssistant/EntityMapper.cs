@@ -43,18 +43,44 @@ internal static class EntityMapper
             ? value.GetString()
             : null;
 
-    /// <summary>The metric of an entity's numeric state: its device_class, else the device's only capability, else its object id.</summary>
+    /// <summary>The metric of an entity's numeric state: its device_class, else the device's one capability with its unit, else the device's only capability, else its object id.</summary>
     private static string Metric(string entityId, JsonElement attributes, ExternalDevice? device)
     {
         if (String(attributes, "device_class") is { Length: > 0 } deviceClass)
         {
             return deviceClass;
         }
+        if (device is not null && ByUnit(device, String(attributes, "unit_of_measurement")) is { } byUnit)
+        {
+            return byUnit;
+        }
         if (device is { Capabilities: [{ Metric: { Length: > 0 } only, Writable: false }] })
         {
             return only;
         }
         return ObjectId(entityId);
+    }
+
+    /// <summary>The one measured capability of the device with this unit, if exactly one has it.</summary>
+    private static string? ByUnit(ExternalDevice device, string? unit)
+    {
+        if (string.IsNullOrEmpty(unit))
+        {
+            return null;
+        }
+        string? found = null;
+        foreach (var capability in device.Capabilities)
+        {
+            if (!capability.Writable && capability.Unit == unit && capability.Metric is { Length: > 0 } metric)
+            {
+                if (found is not null)
+                {
+                    return null;
+                }
+                found = metric;
+            }
+        }
+        return found;
     }
 
     /// <summary>Maps a state object (<c>new_state</c>, or an element of <c>get_states</c>) of a known device.</summary>
