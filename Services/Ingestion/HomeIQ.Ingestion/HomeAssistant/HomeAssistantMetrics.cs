@@ -39,6 +39,9 @@ public sealed class HomeAssistantMetrics
     /// <summary>Reports the buffer length (set by the forwarder).</summary>
     internal Func<int> BufferedItems { get; set; } = () => 0;
 
+    /// <summary>Readings and states waiting for the broker now.</summary>
+    public int Buffered => BufferedItems();
+
     public long EventsReceived => Interlocked.Read(ref _receivedTotal);
     public long ReadingsPublished => Interlocked.Read(ref _readingsTotal);
     public long StatesPublished => Interlocked.Read(ref _statesTotal);
