@@ -230,4 +230,50 @@ public sealed class HomeAssistantBridgeTests
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => (double)i), bridge.Pipeline.Readings.Where(r => r.DeviceId == meter.DeviceId).Select(r => r.Value));
         Assert.True(bridge.Metrics.PublishRetries >= 5);
     }
+
+    [Fact]
+    public async Task ADeviceAddedInHomeIQIsMappedByThePeriodicRefreshWithoutAReconnect()
+    {
+        var ct = Timeout();
+        await using var server = await ServerAsync();
+        var settings = BridgeHost.Settings(server);
+        settings["HomeAssistant:DeviceMapRefresh"] = "00:00:00.300";
+        await using var bridge = await BridgeHost.StartAsync(settings);
+        await server.WaitForSubscribedAsync(ct);
+        await server.EmitStateAsync("sensor.cellar_temperature", "11", new { unit_of_measurement = "°C", device_class = "temperature" });
+        await BridgeHost.WaitUntilAsync(() => bridge.Metrics.Skipped == 1, ct);
+
+        var cellar = bridge.Devices.Add("sensor.cellar_temperature", "sensor", new ExternalCapability("temperature", "°C", null, null, false));
+        while (!bridge.Pipeline.Readings.Any(r => r.DeviceId == cellar.DeviceId))
+        {
+            await server.EmitStateAsync("sensor.cellar_temperature", "12", new { unit_of_measurement = "°C", device_class = "temperature" });
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Equal(12, bridge.Pipeline.Readings.First(r => r.DeviceId == cellar.DeviceId).Value);
+        Assert.Equal(1, server.Connections);
+        Assert.Empty(bridge.Devices.Registrations);
+    }
+
+    [Fact]
+    public async Task AnEntityRegistryUpdateReloadsTheMap()
+    {
+        var ct = Timeout();
+        await using var server = await ServerAsync();
+        await using var bridge = await BridgeHost.StartAsync(BridgeHost.Settings(server)); // the periodic refresh is minutes away
+        await server.WaitForSubscribedAsync(ct);
+        await server.EmitStateAsync("sensor.attic_temperature", "24", new { unit_of_measurement = "°C", device_class = "temperature" });
+        await BridgeHost.WaitUntilAsync(() => bridge.Metrics.Skipped == 1, ct);
+
+        var attic = bridge.Devices.Add("sensor.attic_temperature", "sensor", new ExternalCapability("temperature", "°C", null, null, false));
+        Assert.Equal(1, await server.EmitEntityRegistryUpdatedAsync("sensor.attic_temperature"));
+        while (!bridge.Pipeline.Readings.Any(r => r.DeviceId == attic.DeviceId))
+        {
+            await server.EmitStateAsync("sensor.attic_temperature", "25", new { unit_of_measurement = "°C", device_class = "temperature" });
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Equal(25, bridge.Pipeline.Readings.First(r => r.DeviceId == attic.DeviceId).Value);
+        Assert.Equal(1, server.Connections);
+    }
 }

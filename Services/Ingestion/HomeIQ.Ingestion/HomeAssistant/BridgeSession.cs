@@ -24,6 +24,7 @@ internal sealed class BridgeSession(
     private int _entityRegistrySubscription = -1;
     private int _deviceRegistrySubscription = -1;
     private int _initialStates = -1;
+    private long _loadedAt;
 
     public async Task LoadDevicesAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +35,7 @@ internal sealed class BridgeSession(
             map[device.ExternalId] = device;
         }
         _devices = map;
+        Volatile.Write(ref _loadedAt, time.GetTimestamp());
     }
 
     /// <summary>Subscribes, then handles messages until Home Assistant closes the connection (returns) or it breaks (throws).</summary>
@@ -50,6 +52,11 @@ internal sealed class BridgeSession(
             if (message is null)
             {
                 return;
+            }
+            if (time.GetElapsedTime(Volatile.Read(ref _loadedAt)) >= options.DeviceMapRefresh)
+            {
+                Volatile.Write(ref _loadedAt, time.GetTimestamp());
+                RefreshDevices(cancellationToken);
             }
             if (message.RootElement.ValueKind == JsonValueKind.Array)
             {

@@ -15,6 +15,9 @@ public sealed class HomeAssistantProtocolException(string message) : Exception(m
 /// </summary>
 internal sealed class HomeAssistantConnection : IAsyncDisposable
 {
+    /// <summary>The largest message accepted (a get_states answer of a very large installation fits).</summary>
+    public const int MaxMessageBytes = 64 * 1024 * 1024;
+
     private readonly ClientWebSocket _socket = new();
     private byte[] _buffer = new byte[64 * 1024];
     private int _nextId;
@@ -90,6 +93,10 @@ internal sealed class HomeAssistantConnection : IAsyncDisposable
         {
             if (count == _buffer.Length)
             {
+                if (_buffer.Length >= MaxMessageBytes)
+                {
+                    throw new HomeAssistantProtocolException($"Home Assistant sent a message of more than {MaxMessageBytes / 1048576} MB.");
+                }
                 Array.Resize(ref _buffer, _buffer.Length * 2);
             }
             var result = await _socket.ReceiveAsync(_buffer.AsMemory(count), cancellationToken);

@@ -38,6 +38,9 @@ public sealed class HomeAssistantOptions
     /// <summary>How long one replica's claim on the bridge lasts without renewal; it is renewed every third of it.</summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often the entity → device map is reloaded from Devices besides Home Assistant's registry updates (devices changed in HomeIQ).</summary>
+    public TimeSpan DeviceMapRefresh { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Readings per <c>AcceptAsync</c> call at most.</summary>
     public int MaxBatchSize { get; set; } = 1000;
 
@@ -91,6 +94,7 @@ internal sealed class HomeAssistantOptionsValidator : IValidateOptions<HomeAssis
         Positive(errors, nameof(options.ReconnectInitialDelay), options.ReconnectInitialDelay);
         Positive(errors, nameof(options.HandshakeTimeout), options.HandshakeTimeout);
         Positive(errors, nameof(options.LeaseTtl), options.LeaseTtl);
+        Positive(errors, nameof(options.DeviceMapRefresh), options.DeviceMapRefresh);
         if (options.ReconnectMaxDelay < options.ReconnectInitialDelay)
         {
             errors.Add("HomeAssistant:ReconnectMaxDelay must be at least HomeAssistant:ReconnectInitialDelay.");

@@ -133,7 +133,7 @@ internal sealed class ReadingForwarder
                 var wait = ex is IngestUnavailableException unavailable && unavailable.RetryAfter > delay ? unavailable.RetryAfter : delay;
                 wait = wait > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : wait;
                 _metrics.PublishRetry();
-                _logger.Log(attempt == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
+                _logger.Log(attempt % 10 == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
                     "The broker did not confirm {Readings} Home Assistant readings and {States} states (attempt {Attempt}); retrying in {Delay} while the socket waits",
                     readingsDone ? 0 : readings.Count, states.Count - statesDone, attempt, wait);
                 await Task.Delay(wait, _time, cancellationToken);
