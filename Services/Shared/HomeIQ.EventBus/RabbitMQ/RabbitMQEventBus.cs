@@ -54,10 +54,17 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     /// <summary>Sends with confirms to any exchange (retry and dead-letter queues go through the default exchange).</summary>
     internal async Task SendAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        // RabbitMQ.Client waits for the confirm as long as the token allows: bound it, so a blocked or hung broker fails the publish.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.PublishTimeout);
         try
         {
-            var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+            var channel = await GetChannelAsync(timeout.Token).ConfigureAwait(false);
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EventBusPublishException($"The broker did not confirm '{routingKey}' within {_options.PublishTimeout.TotalSeconds:0.#} s.", ex);
         }
         catch (PublishException ex) when (ex.IsReturn)
         {
