@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace HomeIQ.Tests.Ingestion;
 
 /// <summary>Malformed batches: always a 4xx ProblemDetails, never a 5xx.</summary>
-public sealed class IngestionBadInputTests(IngestionFixture fixture) : IClassFixture<IngestionFixture>
+[Collection(IngestionCollection.Name)]
+public sealed class IngestionBadInputTests(IngestionFixture fixture)
 {
     private const string Device = "{{device}}";
     private const string Ok = $$"""{"deviceId":"{{Device}}","metric":"temperature","value":20.5,"unit":"°C","timestamp":"{{"{{now}}"}}"}""";

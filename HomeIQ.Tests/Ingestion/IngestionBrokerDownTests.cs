@@ -58,4 +58,48 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
         Assert.Equal(1013, (int)socket.CloseStatus!.Value);
         Assert.Equal(HttpStatusCode.Accepted, after);
     }
+
+    [Fact]
+    public async Task WhileIdentityOrDevicesAreDownWhatIsNotCachedGets503WithRetryAfterAndWhatIsCachedStillWorks()
+    {
+        var ct = TestApps.Timeout(TimeSpan.FromMinutes(3));
+        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
+        var home = await fixture.NewHubHomeAsync();
+        var fresh = await fixture.NewHubHomeAsync();
+        var body = new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C") } };
+        using (var warm = await PostAsync(fixture.Ingestion(), home.HubKey, body))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
+        }
+
+        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Stop, ct)).Success);
+        using var uncachedDevice = await PostAsync(fixture.Ingestion(), home.HubKey, new { readings = new[] { Reading(Guid.NewGuid(), "temperature", 20, "°C") } });
+        using var cachedDevice = await PostAsync(fixture.Ingestion(), home.HubKey, body);
+        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("devices", ct);
+
+        using (var warm = await PostAsync(fixture.Ingestion(), home.HubKey, body))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
+        }
+        var cachedKey = await fixture.NewHubHomeAsync();
+        using (var warm = await PostAsync(fixture.Ingestion(), cachedKey.HubKey, new { readings = new[] { Reading(cachedKey.DeviceId, "temperature", 20, "°C") } }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
+        }
+        Assert.True((await commands.ExecuteCommandAsync("identity", KnownResourceCommands.Stop, ct)).Success);
+        using var unknownToIngestion = await PostAsync(fixture.Ingestion(), fresh.HubKey, new { readings = new[] { Reading(fresh.DeviceId, "temperature", 20, "°C") } });
+        using var knownToIngestion = await PostAsync(fixture.Ingestion(), cachedKey.HubKey, new { readings = new[] { Reading(cachedKey.DeviceId, "temperature", 20, "°C") } });
+        Assert.True((await commands.ExecuteCommandAsync("identity", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("identity", ct);
+
+        foreach (var unavailable in new[] { uncachedDevice, unknownToIngestion })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+            Assert.Equal("application/problem+json", unavailable.Content.Headers.ContentType?.MediaType);
+            Assert.True(unavailable.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 });
+        }
+        Assert.Equal(HttpStatusCode.Accepted, cachedDevice.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, knownToIngestion.StatusCode);
+    }
 }

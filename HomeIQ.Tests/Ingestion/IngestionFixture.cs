@@ -117,6 +117,13 @@ public class IngestionFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The ingestion tests share one stack (the broker-down tests have their own).</summary>
+[CollectionDefinition(Name)]
+public sealed class IngestionCollection : ICollectionFixture<IngestionFixture>
+{
+    public const string Name = "ingestion";
+}
+
 internal sealed record HubHome(Guid HomeId, string OwnerToken, string HubKey, Guid KeyId, Guid DeviceId);
 
 /// <summary>Reads what was published on readings.received.v1.</summary>

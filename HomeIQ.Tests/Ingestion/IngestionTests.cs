@@ -6,7 +6,8 @@ using static HomeIQ.Tests.Ingestion.IngestClient;
 namespace HomeIQ.Tests.Ingestion;
 
 /// <summary>HTTP batches against the real stack: hub keys, per-item validation, and what reaches the broker.</summary>
-public sealed class IngestionTests(IngestionFixture fixture) : IClassFixture<IngestionFixture>
+[Collection(IngestionCollection.Name)]
+public sealed class IngestionTests(IngestionFixture fixture)
 {
     [Fact]
     public async Task AValidBatchIsAcceptedOnlyOnceTheBrokerHasExactlyItsReadings()
@@ -51,9 +52,11 @@ public sealed class IngestionTests(IngestionFixture fixture) : IClassFixture<Ing
             Reading(home.DeviceId, "", 20, "°C", now),                               // 9 invalid
             Reading(home.DeviceId, "pressure", 1013.25, "hPa", now),                 // 10 valid (no range)
             Reading(home.DeviceId, "humidity", 100, "%", now.AddMinutes(4)),         // 11 valid (bounds inclusive, within skew)
+            Reading(home.DeviceId, "pressure", 12345.678, "hPa", now),               // 12 not-finite: sent as 1e400, which JSON parsers read as infinity
         ];
+        var json = System.Text.Json.JsonSerializer.Serialize(new { readings = batch }, JsonSerializerOptions.Web).Replace("12345.678", "1e400", StringComparison.Ordinal);
 
-        using var response = await PostAsync(fixture.Ingestion(), home.HubKey, new { readings = batch });
+        using var response = await PostRawAsync(fixture.Ingestion(), home.HubKey, json);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
         var published = await tap.ReadingsOfAsync(home.HomeId, atLeast: 3);
         var leaked = await tap.ReadingsOfAsync(other.HomeId, atLeast: 0, wait: TimeSpan.FromMilliseconds(500));
@@ -64,7 +67,7 @@ public sealed class IngestionTests(IngestionFixture fixture) : IClassFixture<Ing
         Assert.Equal(new Dictionary<int, string?>
         {
             [1] = "unknown-device", [2] = "unknown-device", [3] = "unknown-metric", [4] = "unit-mismatch", [5] = "out-of-range",
-            [6] = "out-of-range", [7] = "future-timestamp", [8] = "too-old", [9] = "invalid",
+            [6] = "out-of-range", [7] = "future-timestamp", [8] = "too-old", [9] = "invalid", [12] = "not-finite",
         }, rejected);
         Assert.All(body.GetProperty("rejected").EnumerateArray(), r => Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("message").GetString())));
         Assert.Equal(new[] { "temperature", "pressure", "humidity" }, published.Select(r => r.GetProperty("metric").GetString()));

@@ -6,7 +6,8 @@ using static HomeIQ.Tests.Ingestion.IngestClient;
 namespace HomeIQ.Tests.Ingestion;
 
 /// <summary>The WebSocket stream: acks of the highest confirmed sequence, malformed frames, backpressure.</summary>
-public sealed class StreamTests(IngestionFixture fixture) : IClassFixture<IngestionFixture>
+[Collection(IngestionCollection.Name)]
+public sealed class StreamTests(IngestionFixture fixture)
 {
     private static object Frame(Guid deviceId, long firstSequence, int count, string metric = "temperature", string unit = "°C") => new
     {

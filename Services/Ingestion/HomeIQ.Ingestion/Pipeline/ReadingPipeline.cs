@@ -1,3 +1,4 @@
+using System.Globalization;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Ingestion.Infrastructure;
@@ -33,10 +34,11 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         var oldest = now - _options.MaxAge;
         List<SensorReading>? valid = null;
         List<RejectedReading>? rejected = null;
+        var last = new DeviceSlot();
         for (var i = 0; i < readings.Count; i++)
         {
             var reading = readings[i];
-            var problem = reading is null ? Problem.Of(RejectionCodes.Invalid, "The reading is null.") : Check(homeId, reading, newest, oldest);
+            var problem = reading is null ? Problem.Of(RejectionCodes.Invalid, "The reading is null.") : Check(homeId, reading, newest, oldest, ref last);
             if (problem.Code is null)
             {
                 if (rejected is not null)
@@ -122,7 +124,7 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         }
     }
 
-    private Problem Check(Guid homeId, SensorReading reading, DateTimeOffset newest, DateTimeOffset oldest)
+    private Problem Check(Guid homeId, SensorReading reading, DateTimeOffset newest, DateTimeOffset oldest, ref DeviceSlot last)
     {
         if (reading.Metric is not { Length: > 0 and <= MaxMetricLength } metric || string.IsNullOrWhiteSpace(metric))
         {
@@ -133,7 +135,13 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
             return Problem.Of(RejectionCodes.Invalid, $"The unit is at most {MaxUnitLength} characters.");
         }
         // Cached by ResolveMissingDevicesAsync a moment ago; a lookup that expired in between counts as unknown for this batch.
-        if (reading.DeviceId == Guid.Empty || !devices.TryGetCached(reading.DeviceId, out var device) || device is null || device.HomeId != homeId)
+        // Readings of one device usually come together: the previous reading's lookup is reused without touching the cache.
+        if (reading.DeviceId != last.Id || !last.Found)
+        {
+            last = new DeviceSlot(reading.DeviceId, devices.TryGetCached(reading.DeviceId, out var found), found);
+        }
+        var device = last.Device;
+        if (reading.DeviceId == Guid.Empty || device is null || device.HomeId != homeId)
         {
             // Another home's device is answered exactly like a missing one: a hub key never learns what other homes have.
             return Problem.Of(RejectionCodes.UnknownDevice, "There is no such device in this home.");
@@ -162,7 +170,7 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         }
         if (value < capability.Min || value > capability.Max)
         {
-            return Problem.Of(RejectionCodes.OutOfRange, $"The value lies outside [{capability.Min?.ToString() ?? "-∞"}, {capability.Max?.ToString() ?? "∞"}].");
+            return Problem.Of(RejectionCodes.OutOfRange, string.Create(CultureInfo.InvariantCulture, $"The value lies outside [{capability.Min?.ToString(CultureInfo.InvariantCulture) ?? "-∞"}, {capability.Max?.ToString(CultureInfo.InvariantCulture) ?? "∞"}]."));
         }
         if (reading.Timestamp > newest)
         {
@@ -174,6 +182,8 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         }
         return default;
     }
+
+    private readonly record struct DeviceSlot(Guid Id, bool Found, DeviceLookup? Device);
 
     private readonly record struct Problem(string? Code, string? Message)
     {
