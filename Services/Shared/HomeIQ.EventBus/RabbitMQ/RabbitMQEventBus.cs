@@ -23,8 +23,12 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
         ArgumentNullException.ThrowIfNull(@event);
-        var body = JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), Json);
-        return PublishAsync(EventNames.Of(@event.GetType()), @event.Id, body, parent: default, cancellationToken);
+        // The high-volume contracts have generated serializers (same JSON); anything else goes through reflection.
+        var type = @event.GetType();
+        var body = ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
+            ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
+            : JsonSerializer.SerializeToUtf8Bytes(@event, type, Json);
+        return PublishAsync(EventNames.Of(type), @event.Id, body, parent: default, cancellationToken);
     }
 
     /// <summary>Publishes an already serialised event (the outbox relay), continuing the trace it was written in.</summary>
