@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using HomeIQ.Contracts;
 using HomeIQ.Ingestion.Apis;
@@ -32,13 +31,12 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
 
     private readonly SemaphoreSlim _slots = new(options.StreamQueueFrames, options.StreamQueueFrames);
     private readonly SemaphoreSlim _inFlight = new(options.StreamPublishesInFlight, options.StreamPublishesInFlight);
-    private readonly SemaphoreSlim _send = new(1, 1);
     private readonly Channel<Frame> _received = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Channel<Frame> _ordered = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
+    private readonly StreamSender _sender = new(socket);
     private long? _lastRead;
     private long? _confirmed;
-    private int _slowDownPending;
     private bool _closedByServer;
 
     public async Task RunAsync()
@@ -59,7 +57,7 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
         {
             logger.LogWarning("Closing a stream of home {HomeId}: {Reason}", homeId, close.Reason);
             await _stop.CancelAsync().ConfigureAwait(false);
-            await CloseAsync(close.Status, close.Reason).ConfigureAwait(false);
+            await _sender.CloseAsync(close.Status, close.Reason).ConfigureAwait(false);
         }
         else if (await Task.WhenAny(writer, Task.Delay(options.SlowClientTimeout)).ConfigureAwait(false) != writer)
         {
@@ -67,7 +65,7 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
         }
         else if (!_closedByServer)
         {
-            await CloseAsync(close?.Status ?? WebSocketCloseStatus.NormalClosure, close?.Reason ?? "done").ConfigureAwait(false);
+            await _sender.CloseAsync(close?.Status ?? WebSocketCloseStatus.NormalClosure, close?.Reason ?? "done").ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(processor, writer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -83,7 +81,7 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
             {
                 if (!_slots.Wait(0))
                 {
-                    RequestSlowDown();
+                    _sender.RequestSlowDown(_stop.Token);
                     if (!await _slots.WaitAsync(options.SlowClientTimeout, _stop.Token).ConfigureAwait(false))
                     {
                         return new CloseRequest(WebSocketCloseStatus.PolicyViolation,
@@ -218,7 +216,7 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
                 {
                     if (frame.Error is not null)
                     {
-                        await SendAsync(new StreamError("error", _confirmed, frame.Error), IngestJsonContext.Default.StreamError).ConfigureAwait(false);
+                        await _sender.SendAsync(new StreamError("error", _confirmed, frame.Error), IngestJsonContext.Default.StreamError, _stop.Token).ConfigureAwait(false);
                         _slots.Release();
                         continue;
                     }
@@ -251,7 +249,7 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
                         }
                         reader.TryRead(out frame!);
                     }
-                    await SendAsync(new StreamAck("ack", _confirmed, accepted, (IReadOnlyList<StreamRejection>?)rejected ?? []), IngestJsonContext.Default.StreamAck)
+                    await _sender.SendAsync(new StreamAck("ack", _confirmed, accepted, (IReadOnlyList<StreamRejection>?)rejected ?? []), IngestJsonContext.Default.StreamAck, _stop.Token)
                         .ConfigureAwait(false);
                     _slots.Release(frames);
                 }
@@ -277,91 +275,13 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
         }
         if (frames > 0)
         {
-            await SendAsync(new StreamAck("ack", _confirmed, accepted, (IReadOnlyList<StreamRejection>?)rejected ?? []), IngestJsonContext.Default.StreamAck)
+            await _sender.SendAsync(new StreamAck("ack", _confirmed, accepted, (IReadOnlyList<StreamRejection>?)rejected ?? []), IngestJsonContext.Default.StreamAck, _stop.Token)
                 .ConfigureAwait(false);
         }
-        await SendAsync(new StreamUnavailable("unavailable", IngestProblems.RetryAfterSeconds(retryAfter), _confirmed), IngestJsonContext.Default.StreamUnavailable)
+        await _sender.SendAsync(new StreamUnavailable("unavailable", IngestProblems.RetryAfterSeconds(retryAfter), _confirmed), IngestJsonContext.Default.StreamUnavailable, _stop.Token)
             .ConfigureAwait(false);
         _closedByServer = true;
-        await CloseAsync(TryAgainLater, "unavailable, try again later").ConfigureAwait(false);
-    }
-
-    private void RequestSlowDown()
-    {
-        Volatile.Write(ref _slowDownPending, 1);
-        if (_send.Wait(0))
-        {
-            // Nothing is being written: tell the client now rather than with the next ack.
-            _ = SendSlowDownAsync();
-        }
-    }
-
-    private async Task SendSlowDownAsync()
-    {
-        try
-        {
-            await SendLockedAsync(new StreamNotice("slow-down"), IngestJsonContext.Default.StreamNotice, force: false).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            _send.Release();
-        }
-    }
-
-    private async Task SendAsync<T>(T message, JsonTypeInfo<T> type)
-    {
-        await _send.WaitAsync(_stop.Token).ConfigureAwait(false);
-        try
-        {
-            await SendLockedAsync(message, type, force: true).ConfigureAwait(false);
-        }
-        finally
-        {
-            _send.Release();
-        }
-    }
-
-    /// <summary>Writes a pending slow-down first, then the message (unless it is that slow-down and it was already written).</summary>
-    private async Task SendLockedAsync<T>(T message, JsonTypeInfo<T> type, bool force)
-    {
-        if (Interlocked.Exchange(ref _slowDownPending, 0) == 1)
-        {
-            await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(new StreamNotice("slow-down"), IngestJsonContext.Default.StreamNotice),
-                WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
-        }
-        if (force)
-        {
-            await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message, type), WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Sends the close frame if the socket still allows it within a second; otherwise aborts the connection.</summary>
-    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        try
-        {
-            await _send.WaitAsync(timeout.Token).ConfigureAwait(false);
-            try
-            {
-                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    // Close reasons are at most 123 bytes.
-                    await socket.CloseOutputAsync(status, reason.Length > 120 ? reason[..120] : reason, timeout.Token).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _send.Release();
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
-        {
-            socket.Abort();
-        }
+        await _sender.CloseAsync(TryAgainLater, "unavailable, try again later").ConfigureAwait(false);
     }
 
     private sealed class Frame(List<SensorReading>? readings, long? lastSequence, string? error)
