@@ -26,6 +26,9 @@ internal sealed class HubKeys
     /// <summary>Identity's own limit; anything longer is unknown without asking.</summary>
     public const int MaxKeyLength = 200;
 
+    /// <summary>What every key Identity issues starts with.</summary>
+    public const string KeyPrefix = "hiq_";
+
     public const string HttpClientName = "identity";
     private readonly IHttpClientFactory _http;
     private readonly IngestionOptions _options;
@@ -41,7 +44,8 @@ internal sealed class HubKeys
     /// <summary>The key's home, or null when the key is unknown or revoked; throws <see cref="IdentityUnavailableException"/> when Identity cannot be asked.</summary>
     public async ValueTask<HubKeyOwner?> ValidateAsync(string key)
     {
-        if (key.Length is 0 or > MaxKeyLength)
+        // Identity issues "hiq_…" keys only: anything else is unknown without a round trip (or a cache entry).
+        if (key.Length is <= 4 or > MaxKeyLength || !key.StartsWith(KeyPrefix, StringComparison.Ordinal))
         {
             return null;
         }
