@@ -1,3 +1,10 @@
+using HomeIQ.EventBus;
+using HomeIQ.Ingestion.Infrastructure;
+using HomeIQ.Ingestion.Pipeline;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace HomeIQ.Ingestion;
 
 internal static class Extensions
@@ -5,6 +12,55 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddHomeIQAuthentication();
+        builder.AddReadingPipeline();
+        builder.AddHubKeyAuthentication();
         builder.AddHomeAssistantBridge();
+    }
+
+    /// <summary>
+    /// The shared pipeline: <see cref="ReadingPipeline"/> as a singleton, also registered as <see cref="IReadingPipeline"/> (what the
+    /// HTTP batch, the stream and the Home Assistant bridge use), its cached device lookups, and a publish-only event bus.
+    /// </summary>
+    public static void AddReadingPipeline(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestionOptions>().BindConfiguration("Ingestion").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        // No subscriptions: the bus only publishes, and its consumer declares no queue for this service.
+        builder.AddEventBus("messaging");
+        builder.Services.AddHttpClient(DeviceDirectory.HttpClientName, c => c.BaseAddress = new("http://devices"))
+            .AddServiceToken()
+            .ConfigureStandardResilience(FailFast);
+        builder.Services.AddSingleton<DeviceDirectory>();
+        builder.Services.AddSingleton<ReadingPipeline>();
+        builder.Services.AddSingleton<IReadingPipeline>(sp => sp.GetRequiredService<ReadingPipeline>());
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+    }
+
+    /// <summary>The <c>X-Hub-Key</c> scheme and the policy of the ingestion routes, which accepts hub keys only.</summary>
+    public static void AddHubKeyAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(HubKeys.HttpClientName, c => c.BaseAddress = new("http://identity"))
+            .AddServiceToken()
+            .ConfigureStandardResilience(FailFast);
+        builder.Services.AddSingleton<HubKeys>();
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, HubKeyAuthenticationHandler>(HubKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(HubKeyPrincipal.Policy, new AuthorizationPolicyBuilder(HubKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireClaim(HubKeyAuthenticationHandler.HomeIdClaim)
+                .Build());
+    }
+
+    /// <summary>
+    /// Lookups sit on the request path, and "unavailable" is a clear answer (503 + Retry-After): one quick retry, then give up,
+    /// instead of the standard 3 retries over up to 30 s.
+    /// </summary>
+    private static void FailFast(HomeIQ.ServiceDefaults.Resilience.HttpStandardResilienceOptions options)
+    {
+        options.Retry.MaxRetryAttempts = 1;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(2);
+        options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(5);
     }
 }

@@ -61,6 +61,12 @@ public sealed class EventBusOptions
     /// <summary>The delay before each retry; the last one repeats.</summary>
     public TimeSpan[] RetryDelays { get; set; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)];
 
+    /// <summary>
+    /// How long a publish may take, confirm included, before it fails with <see cref="EventBusPublishException"/>: a broker that is
+    /// down, recovering, blocked (resource alarm) or hung must not hold callers for longer than this.
+    /// </summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the outbox relay looks for rows when no commit woke it.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

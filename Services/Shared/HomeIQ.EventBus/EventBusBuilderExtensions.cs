@@ -57,6 +57,7 @@ public static class EventBusBuilderExtensions
             .Configure(o => configure?.Invoke(o))
             .ValidateDataAnnotations()
             .Validate(o => o.RetryDelays.Length > 0 && o.RetryDelays.All(d => d > TimeSpan.Zero), "EventBus:RetryDelays needs at least one positive delay.")
+            .Validate(o => o.PublishTimeout > TimeSpan.Zero, "EventBus:PublishTimeout must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RabbitMQEventBus>();
         builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<RabbitMQEventBus>());

@@ -23,8 +23,12 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
         ArgumentNullException.ThrowIfNull(@event);
-        var body = JsonSerializer.SerializeToUtf8Bytes(@event, @event.GetType(), Json);
-        return PublishAsync(EventNames.Of(@event.GetType()), @event.Id, body, parent: default, cancellationToken);
+        // The high-volume contracts have generated serializers (same JSON); anything else goes through reflection.
+        var type = @event.GetType();
+        var body = ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
+            ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
+            : JsonSerializer.SerializeToUtf8Bytes(@event, type, Json);
+        return PublishAsync(EventNames.Of(type), @event.Id, body, parent: default, cancellationToken);
     }
 
     /// <summary>Publishes an already serialised event (the outbox relay), continuing the trace it was written in.</summary>
@@ -54,10 +58,17 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     /// <summary>Sends with confirms to any exchange (retry and dead-letter queues go through the default exchange).</summary>
     internal async Task SendAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        // RabbitMQ.Client waits for the confirm as long as the token allows: bound it, so a blocked or hung broker fails the publish.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.PublishTimeout);
         try
         {
-            var channel = await GetChannelAsync(cancellationToken).ConfigureAwait(false);
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+            var channel = await GetChannelAsync(timeout.Token).ConfigureAwait(false);
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EventBusPublishException($"The broker did not confirm '{routingKey}' within {_options.PublishTimeout.TotalSeconds:0.#} s.", ex);
         }
         catch (PublishException ex) when (ex.IsReturn)
         {

@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using System.Text.Json;
+using HomeIQ.Ingestion.Infrastructure;
+using HomeIQ.Ingestion.Pipeline;
+using HomeIQ.Ingestion.Streaming;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace HomeIQ.Ingestion.Apis;
+
+/// <summary>Readings from hubs, authenticated by hub key: HTTP batches and a WebSocket stream.</summary>
+public static class IngestApi
+{
+    public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
+    {
+        var ingest = app.MapGroup("/api/v1/ingest").RequireAuthorization(HubKeyPrincipal.Policy);
+        ingest.MapPost("/readings", IngestReadings)
+            .WithName("IngestReadings")
+            .WithSummary("Ingest a batch of readings (hub key in X-Hub-Key); 202 only once the broker confirmed them")
+            .Accepts<IngestBatch>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        ingest.MapGet("/stream", StreamReadings)
+            .WithName("StreamReadings")
+            .WithSummary("WebSocket stream of readings (hub key in X-Hub-Key on the upgrade request)")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        return app;
+    }
+
+    internal static async Task<Results<Accepted<IngestAccepted>, ProblemHttpResult>> IngestReadings(
+        HttpContext context, ClaimsPrincipal user, IReadingPipeline pipeline, IOptions<IngestionOptions> options, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            return TypedResults.Problem(title: "Unsupported media type", detail: "The body is JSON: Content-Type: application/json.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+        IngestBatch? batch;
+        try
+        {
+            batch = await JsonSerializer.DeserializeAsync(request.Body, IngestJsonContext.Default.IngestBatch, ct);
+        }
+        catch (JsonException ex)
+        {
+            return IngestProblems.BadRequest($"The body is not a valid batch: {ex.Message}");
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's body size limit (413) or a broken request body.
+            return TypedResults.Problem(title: ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Batch too large" : "Bad request",
+                detail: ex.Message, statusCode: ex.StatusCode);
+        }
+        if (batch?.Readings is not { } readings)
+        {
+            return IngestProblems.BadRequest("The body is an object with a readings array: {\"readings\":[…]}.");
+        }
+        if (readings.Count == 0)
+        {
+            return IngestProblems.BadRequest("The batch carries no readings.");
+        }
+        if (readings.Count > settings.MaxBatchSize)
+        {
+            return TypedResults.Problem(title: "Batch too large", detail: $"A batch carries at most {settings.MaxBatchSize} readings; this one has {readings.Count}.",
+                statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+        var nullAt = readings.IndexOf(null!);
+        if (nullAt >= 0)
+        {
+            return IngestProblems.BadRequest($"readings[{nullAt}] is null; each reading is an object.");
+        }
+        IngestOutcome outcome;
+        try
+        {
+            outcome = await pipeline.AcceptAsync(user.HomeId(), "http", readings, ct);
+        }
+        catch (IngestUnavailableException ex)
+        {
+            return IngestProblems.Unavailable(context, ex);
+        }
+        if (outcome.Accepted == 0)
+        {
+            return TypedResults.Problem(title: "No reading was valid", detail: "Every reading of the batch was rejected; see rejected.",
+                statusCode: StatusCodes.Status422UnprocessableEntity, extensions: new Dictionary<string, object?> { ["rejected"] = outcome.Rejected });
+        }
+        return TypedResults.Accepted((string?)null, new IngestAccepted(outcome.Accepted, outcome.Rejected));
+    }
+
+    internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamReadings(
+        HttpContext context, ClaimsPrincipal user, IReadingPipeline pipeline, IOptions<IngestionOptions> options, ILoggerFactory loggers)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem(title: "WebSocket required", detail: "This route is a WebSocket stream: send an upgrade request.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        await new StreamConnection(socket, user.HomeId(), pipeline, options.Value, loggers.CreateLogger<StreamConnection>()).RunAsync();
+        return TypedResults.Empty;
+    }
+}

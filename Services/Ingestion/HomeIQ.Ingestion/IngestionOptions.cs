@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace HomeIQ.Ingestion;
+
+/// <summary>Limits of what ingestion takes in (section <c>Ingestion</c>).</summary>
+public sealed class IngestionOptions
+{
+    /// <summary>The most readings one HTTP batch (or one stream frame) may carry; more is 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 5000;
+
+    /// <summary>How far in the future a timestamp may lie (sender clocks drift).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How old a reading may be.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Frames a stream connection may have queued (read but not yet published) before the client is told to slow down.</summary>
+    [Range(1, 4096)]
+    public int StreamQueueFrames { get; set; } = 32;
+
+    /// <summary>Publishes one stream connection may have waiting for broker confirms at once.</summary>
+    [Range(1, 64)]
+    public int StreamPublishesInFlight { get; set; } = 4;
+
+    /// <summary>How long a stream connection's queue may stay full before the connection is closed (1008).</summary>
+    public TimeSpan SlowClientTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest stream frame; a larger one closes the connection (1009).</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>What <c>Retry-After</c> says when the broker, Devices or Identity is unavailable.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a device lookup is trusted.</summary>
+    public TimeSpan DeviceCacheLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long "no such device" is trusted (short: a device registered a moment later becomes usable soon).</summary>
+    public TimeSpan UnknownDeviceCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a valid hub key is trusted without asking Identity again. A revoked key keeps working on a replica
+    /// that validated it for at most this long.
+    /// </summary>
+    public TimeSpan HubKeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an unknown hub key is remembered as unknown.</summary>
+    public TimeSpan UnknownHubKeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most entries each lookup cache holds.</summary>
+    [Range(16, 10_000_000)]
+    public int CacheSize { get; set; } = 100_000;
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using HomeIQ.Contracts;
+using HomeIQ.EventBus;
+using HomeIQ.Ingestion.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace HomeIQ.Ingestion.Pipeline;
+
+/// <summary>
+/// Validates readings against the device registry (cached lookups, see <see cref="DeviceDirectory"/>) and publishes the valid ones
+/// of a call as one <see cref="SensorReadingsReceived"/>, returning once the broker confirmed it. Registered as a singleton, also as
+/// <see cref="IReadingPipeline"/>. On cache hits validation never awaits; a call waits only for the devices it has not seen lately.
+/// </summary>
+internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IOptions<IngestionOptions> options, TimeProvider clock, ILogger<ReadingPipeline> logger)
+    : IReadingPipeline
+{
+    public const int MaxMetricLength = 100;
+    public const int MaxUnitLength = 32;
+    private static readonly RejectedReading[] NoRejections = [];
+    private readonly IngestionOptions _options = options.Value;
+
+    public async Task<IngestOutcome> AcceptAsync(Guid homeId, string source, IReadOnlyList<SensorReading> readings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        if (readings.Count == 0)
+        {
+            return new IngestOutcome(0, NoRejections);
+        }
+        await ResolveMissingDevicesAsync(readings, cancellationToken).ConfigureAwait(false);
+
+        var now = clock.GetUtcNow();
+        var newest = now + _options.MaxClockSkew;
+        var oldest = now - _options.MaxAge;
+        List<SensorReading>? valid = null;
+        List<RejectedReading>? rejected = null;
+        var last = new DeviceSlot();
+        for (var i = 0; i < readings.Count; i++)
+        {
+            var reading = readings[i];
+            var problem = reading is null ? Problem.Of(RejectionCodes.Invalid, "The reading is null.") : Check(homeId, reading, newest, oldest, ref last);
+            if (problem.Code is null)
+            {
+                if (rejected is not null)
+                {
+                    (valid ??= new List<SensorReading>(readings.Count)).Add(reading!);
+                }
+                continue;
+            }
+            if (rejected is null)
+            {
+                // Everything before this one was valid: copy it now, only batches with a rejection pay for the copy.
+                rejected = [];
+                valid = new List<SensorReading>(readings.Count);
+                for (var j = 0; j < i; j++)
+                {
+                    valid.Add(readings[j]);
+                }
+            }
+            rejected.Add(new RejectedReading(i, problem.Code, problem.Message!));
+        }
+        IReadOnlyList<SensorReading> accepted = rejected is null ? readings : valid!;
+        if (accepted.Count > 0)
+        {
+            await PublishAsync(new SensorReadingsReceived(homeId, source, accepted), cancellationToken).ConfigureAwait(false);
+        }
+        return new IngestOutcome(accepted.Count, (IReadOnlyList<RejectedReading>?)rejected ?? NoRejections);
+    }
+
+    public Task PublishStateAsync(DeviceStateChanged change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return PublishAsync(change, cancellationToken);
+    }
+
+    private async Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken) where TEvent : IntegrationEvent
+    {
+        try
+        {
+            await bus.PublishAsync(@event, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EventBusPublishException ex)
+        {
+            logger.LogWarning("The broker did not confirm {Event} {EventId}: {Reason}", EventNames.Of<TEvent>(), @event.Id, ex.Message);
+            throw new IngestUnavailableException("The broker did not take the readings; nothing of this request was accepted. Try again shortly.", _options.RetryAfter, ex);
+        }
+    }
+
+    /// <summary>Looks up, all at once, the devices of the batch that are not cached; readings whose device is cached cost no await.</summary>
+    private async Task ResolveMissingDevicesAsync(IReadOnlyList<SensorReading> readings, CancellationToken cancellationToken)
+    {
+        HashSet<Guid>? missing = null;
+        var last = Guid.Empty;
+        for (var i = 0; i < readings.Count; i++)
+        {
+            if (readings[i] is not { DeviceId: var id } || id == last || id == Guid.Empty)
+            {
+                continue;
+            }
+            last = id;
+            if (!devices.TryGetCached(id, out _))
+            {
+                (missing ??= []).Add(id);
+            }
+        }
+        if (missing is null)
+        {
+            return;
+        }
+        var lookups = new Task[missing.Count];
+        var n = 0;
+        foreach (var id in missing)
+        {
+            lookups[n++] = devices.FindAsync(id);
+        }
+        try
+        {
+            await Task.WhenAll(lookups).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DevicesUnavailableException ex)
+        {
+            logger.LogWarning("Device lookups failed: {Reason}", ex.Message);
+            throw new IngestUnavailableException("Devices could not be asked about the readings' devices; nothing was accepted. Try again shortly.", _options.RetryAfter, ex);
+        }
+    }
+
+    private Problem Check(Guid homeId, SensorReading reading, DateTimeOffset newest, DateTimeOffset oldest, ref DeviceSlot last)
+    {
+        if (reading.Metric is not { Length: > 0 and <= MaxMetricLength } metric || string.IsNullOrWhiteSpace(metric))
+        {
+            return Problem.Of(RejectionCodes.Invalid, $"The metric is 1 to {MaxMetricLength} characters.");
+        }
+        if (reading.Unit is not { Length: <= MaxUnitLength } unit)
+        {
+            return Problem.Of(RejectionCodes.Invalid, $"The unit is at most {MaxUnitLength} characters.");
+        }
+        // Cached by ResolveMissingDevicesAsync a moment ago; a lookup that expired in between counts as unknown for this batch.
+        // Readings of one device usually come together: the previous reading's lookup is reused without touching the cache.
+        if (reading.DeviceId != last.Id || !last.Found)
+        {
+            last = new DeviceSlot(reading.DeviceId, devices.TryGetCached(reading.DeviceId, out var found), found);
+        }
+        var device = last.Device;
+        if (reading.DeviceId == Guid.Empty || device is null || device.HomeId != homeId)
+        {
+            // Another home's device is answered exactly like a missing one: a hub key never learns what other homes have.
+            return Problem.Of(RejectionCodes.UnknownDevice, "There is no such device in this home.");
+        }
+        DeviceCapability? capability = null;
+        foreach (var candidate in device.Capabilities)
+        {
+            if (string.Equals(candidate.Metric, metric, StringComparison.Ordinal))
+            {
+                capability = candidate;
+                break;
+            }
+        }
+        if (capability is null)
+        {
+            return Problem.Of(RejectionCodes.UnknownMetric, "The device has no such metric.");
+        }
+        if (capability.Unit is { } expected && !string.Equals(expected, unit, StringComparison.Ordinal))
+        {
+            return Problem.Of(RejectionCodes.UnitMismatch, $"The device reports {metric} in '{expected}'.");
+        }
+        var value = reading.Value;
+        if (!double.IsFinite(value))
+        {
+            return Problem.Of(RejectionCodes.NotFinite, "The value is not a finite number.");
+        }
+        if (value < capability.Min || value > capability.Max)
+        {
+            return Problem.Of(RejectionCodes.OutOfRange, string.Create(CultureInfo.InvariantCulture, $"The value lies outside [{capability.Min?.ToString(CultureInfo.InvariantCulture) ?? "-∞"}, {capability.Max?.ToString(CultureInfo.InvariantCulture) ?? "∞"}]."));
+        }
+        if (reading.Timestamp > newest)
+        {
+            return Problem.Of(RejectionCodes.FutureTimestamp, "The timestamp lies in the future.");
+        }
+        if (reading.Timestamp < oldest)
+        {
+            return Problem.Of(RejectionCodes.TooOld, "The timestamp is older than readings are accepted.");
+        }
+        return default;
+    }
+
+    private readonly record struct DeviceSlot(Guid Id, bool Found, DeviceLookup? Device);
+
+    private readonly record struct Problem(string? Code, string? Message)
+    {
+        public static Problem Of(string code, string message) => new(code, message);
+    }
+}
