@@ -1,0 +1,80 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using HomeIQ.Tests.Identity;
+using HomeIQ.Tests.Integration;
+using Npgsql;
+
+namespace HomeIQ.Tests.Pipeline;
+
+/// <summary>
+/// The real AppHost composition (its own instance, apart from the assembly-wide one, because these tests kill its processes),
+/// with the gateway's per-hub limit raised for sustained ingest.
+/// </summary>
+public sealed class PipelineFixture : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = TestApps.ToTestOutput, ct);
+        builder.CreateResourceBuilder<ProjectResource>("gateway")
+            .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "100000")
+            .WithEnvironment("Gateway__RateLimits__PerHubBurst", "100000")
+            .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
+            .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
+        _app = await builder.BuildAsync(ct);
+        await _app.StartAsync(ct);
+        foreach (var resource in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>A new home with a hub key and <paramref name="deviceCount"/> thermometers, all through the gateway.</summary>
+    public async Task<IngestHome> NewHomeAsync(int deviceCount)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = new IdentityClient(App.CreateHttpClient("gateway"));
+        var login = await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail());
+        var (homeId, token) = await gateway.CreateHomeAsync(login.GetProperty("accessToken").GetString()!);
+        using var key = await gateway.SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/hub-keys", token, new { name = "Kill-test hub" });
+        key.EnsureSuccessStatusCode();
+        var hubKey = (await key.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("key").GetString()!;
+        var devices = new List<Guid>();
+        for (var i = 0; i < deviceCount; i++)
+        {
+            using var device = await gateway.SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/devices", token, new
+            {
+                name = $"Thermometer {i}",
+                kind = "sensor",
+                capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0, writable = false } },
+            });
+            device.EnsureSuccessStatusCode();
+            devices.Add((await device.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid());
+        }
+        return new IngestHome(homeId, token, hubKey, devices);
+    }
+
+    /// <summary>How many readings of the home are in the time-series store, read from its database.</summary>
+    public async Task<long> StoredAsync(Guid homeId, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(await App.GetConnectionStringAsync("readingsdb", ct));
+        await connection.OpenAsync(ct);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM readings WHERE home_id = $1", connection) { Parameters = { new() { Value = homeId } } };
+        return (long)(await count.ExecuteScalarAsync(ct))!;
+    }
+}
+
+/// <summary>A home ready for ingest.</summary>
+public sealed record IngestHome(Guid HomeId, string Token, string HubKey, IReadOnlyList<Guid> Devices);
