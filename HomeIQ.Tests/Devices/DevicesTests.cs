@@ -159,19 +159,19 @@ public sealed partial class DevicesTests(DevicesFixture fixture) : IClassFixture
         var deviceId = await CreateAsync(devices, $"{home}/devices", token, new { name = "Office climate", kind = "sensor" });
         var now = DateTimeOffset.UtcNow;
         await using var channel = await BusHost.ChannelAsync(fixture.App, ct);
-        await PublishAsync(channel, new SensorReadingsReceived(homeId, "test", [
-            new SensorReading(deviceId, "temperature", 20.5, "°C", now.AddSeconds(-10)),
-            new SensorReading(deviceId, "temperature", 21.5, "°C", now),
-            new SensorReading(deviceId, "humidity", 40, "%", now),
-            new SensorReading(Guid.NewGuid(), "temperature", 99, "°C", now),
+        await PublishAsync(channel, new ReadingsStored(homeId, 4, [
+            new LatestReading(deviceId, "temperature", 20.5, "°C", now.AddSeconds(-10)),
+            new LatestReading(deviceId, "temperature", 21.5, "°C", now),
+            new LatestReading(deviceId, "humidity", 40, "%", now),
+            new LatestReading(Guid.NewGuid(), "temperature", 99, "°C", now),
         ]), ct);
-        await PublishAsync(channel, new SensorReadingsReceived(homeId, "test", [new SensorReading(deviceId, "temperature", 5, "°C", now.AddMinutes(-5))]), ct);
+        await PublishAsync(channel, new ReadingsStored(homeId, 1, [new LatestReading(deviceId, "temperature", 5, "°C", now.AddMinutes(-5))]), ct);
 
         var state = await WaitForStateAsync(devices, $"{home}/devices/{deviceId}", token, s => s.TryGetProperty("humidity", out _), ct);
         Assert.Equal(21.5, state.GetProperty("temperature").GetProperty("value").GetDouble());
         Assert.Equal("°C", state.GetProperty("temperature").GetProperty("unit").GetString());
         // The view exists now, so what follows reaches it through the handlers, not through the GET's rebuild.
-        await PublishAsync(channel, new SensorReadingsReceived(homeId, "test", [new SensorReading(deviceId, "temperature", 22.5, "°C", now.AddSeconds(1))]), ct);
+        await PublishAsync(channel, new ReadingsStored(homeId, 1, [new LatestReading(deviceId, "temperature", 22.5, "°C", now.AddSeconds(1))]), ct);
         var changed = new DeviceStateChanged(homeId, deviceId, "heating", new Dictionary<string, string> { ["mode"] = "eco" });
         await channel.BasicPublishAsync("homeiq.events", "device.state-changed.v1", mandatory: false,
             new BasicProperties { MessageId = changed.Id.ToString(), Type = "device.state-changed.v1" }, JsonSerializer.SerializeToUtf8Bytes(changed, Web), ct);
@@ -226,10 +226,10 @@ public sealed partial class DevicesTests(DevicesFixture fixture) : IClassFixture
         Assert.Equal("thermostat", (await JsonAsync(afterChange)).GetProperty("kind").GetString());
     }
 
-    private static async Task PublishAsync(IChannel channel, SensorReadingsReceived @event, CancellationToken ct)
+    private static async Task PublishAsync(IChannel channel, ReadingsStored @event, CancellationToken ct)
     {
-        var properties = new BasicProperties { MessageId = @event.Id.ToString(), Type = "readings.received.v1", ContentType = "application/json" };
-        await channel.BasicPublishAsync("homeiq.events", "readings.received.v1", mandatory: false, properties, JsonSerializer.SerializeToUtf8Bytes(@event, Web), ct);
+        var properties = new BasicProperties { MessageId = @event.Id.ToString(), Type = "readings.stored.v1", ContentType = "application/json" };
+        await channel.BasicPublishAsync("homeiq.events", "readings.stored.v1", mandatory: false, properties, JsonSerializer.SerializeToUtf8Bytes(@event, Web), ct);
     }
 
     private static async Task<JsonElement> WaitForStateAsync(IdentityClient devices, string path, string token, Func<JsonElement, bool> ready, CancellationToken ct)

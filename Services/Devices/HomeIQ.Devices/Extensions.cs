@@ -15,7 +15,7 @@ internal static class Extensions
         builder.Services.AddPostgresSchema(DevicesSchema.Name, DevicesSchema.Ddl);
         builder.AddEventBus("messaging")
             .AddPostgresOutbox()
-            .AddSubscription<SensorReadingsReceived, SensorReadingsHandler>()
+            .AddSubscription<ReadingsStored, ReadingsStoredHandler>()
             .AddSubscription<DeviceStateChanged, DeviceStateChangedHandler>();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<DeviceStateView>();

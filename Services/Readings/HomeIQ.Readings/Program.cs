@@ -1,4 +1,5 @@
 using HomeIQ.Readings;
+using HomeIQ.Readings.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -6,5 +7,6 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapReadingsApi();
 
 app.Run();

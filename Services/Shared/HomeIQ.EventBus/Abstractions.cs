@@ -21,6 +21,17 @@ public interface IIntegrationEventHandler<in TEvent> where TEvent : IntegrationE
     Task HandleAsync(TEvent @event, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Handles many events of one type together (one transaction for many messages). It runs in its own DI scope; every message of
+/// the batch is acknowledged only when it returns. When it throws for a batch of several, each message is handled again alone,
+/// so only the one that still fails takes the retry path.
+/// </summary>
+public interface IIntegrationEventBatchHandler<TEvent> where TEvent : IntegrationEvent
+{
+    /// <summary>Handles the events (in delivery order); throwing sends them to the retry path.</summary>
+    Task HandleAsync(IReadOnlyList<TEvent> events, CancellationToken cancellationToken);
+}
+
 /// <summary>The broker did not take a message.</summary>
 public sealed class EventBusPublishException(string message, Exception? inner = null) : Exception(message, inner);
 

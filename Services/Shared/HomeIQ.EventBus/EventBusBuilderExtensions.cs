@@ -20,6 +20,15 @@ public interface IEventBusBuilder
     IEventBusBuilder AddSubscription<TEvent, THandler>() where TEvent : IntegrationEvent where THandler : class, IIntegrationEventHandler<TEvent>;
 
     /// <summary>
+    /// Handles <typeparamref name="TEvent"/> in batches with <typeparamref name="THandler"/>: deliveries are gathered until
+    /// <paramref name="maxBatch"/> are waiting or <paramref name="maxWait"/> passed since the first, then handed over together.
+    /// Same queue, retry queues, dead-lettering and trace context as <see cref="AddSubscription{TEvent, THandler}"/>; the
+    /// prefetch and concurrency are raised to at least twice <paramref name="maxBatch"/> so the next batch fills while one commits.
+    /// </summary>
+    IEventBusBuilder AddBatchSubscription<TEvent, THandler>(int maxBatch, TimeSpan maxWait)
+        where TEvent : IntegrationEvent where THandler : class, IIntegrationEventBatchHandler<TEvent>;
+
+    /// <summary>
     /// Adds the Postgres outbox (<see cref="Outbox"/>), its relay, and the inbox/outbox tables, in the database of the
     /// service's <see cref="NpgsqlDataSource"/> (register it first with AddNpgsqlDataSource).
     /// </summary>
@@ -65,6 +74,22 @@ public static class EventBusBuilderExtensions
         {
             subscriptions.Add<TEvent, THandler>();
             services.AddScoped<THandler>();
+            return this;
+        }
+
+        public IEventBusBuilder AddBatchSubscription<TEvent, THandler>(int maxBatch, TimeSpan maxWait)
+            where TEvent : IntegrationEvent where THandler : class, IIntegrationEventBatchHandler<TEvent>
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBatch, 512);
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxWait, TimeSpan.Zero);
+            subscriptions.AddBatch<TEvent, THandler>(maxBatch, maxWait);
+            services.AddScoped<THandler>();
+            services.PostConfigure<EventBusOptions>(o =>
+            {
+                o.MaxConcurrency = Math.Max(o.MaxConcurrency, 2 * maxBatch);
+                o.PrefetchCount = Math.Max(o.PrefetchCount, 2 * maxBatch);
+            });
             return this;
         }
 

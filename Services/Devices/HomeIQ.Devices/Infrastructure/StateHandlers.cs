@@ -76,12 +76,13 @@ internal abstract class DeviceStateHandler<TEvent>(NpgsqlDataSource db, DeviceSt
     }
 }
 
-internal sealed class SensorReadingsHandler(NpgsqlDataSource db, DeviceStateView view) : DeviceStateHandler<SensorReadingsReceived>(db, view)
+/// <summary>Projects the latest values the Readings service committed (<see cref="ReadingsStored"/>) into the state view.</summary>
+internal sealed class ReadingsStoredHandler(NpgsqlDataSource db, DeviceStateView view) : DeviceStateHandler<ReadingsStored>(db, view)
 {
-    protected override Guid HomeId(SensorReadingsReceived @event) => @event.HomeId;
+    protected override Guid HomeId(ReadingsStored @event) => @event.HomeId;
 
-    protected override IEnumerable<Change> Changes(SensorReadingsReceived @event) =>
-        (@event.Readings ?? []).Where(r => r?.Metric is not null && double.IsFinite(r.Value))
+    protected override IEnumerable<Change> Changes(ReadingsStored @event) =>
+        (@event.Latest ?? []).Where(r => r?.Metric is not null && double.IsFinite(r.Value))
             .Select(r => new Change(r.DeviceId, r.Metric, JsonSerializer.Serialize(r.Value, Json), r.Unit, r.Timestamp));
 }
 

@@ -30,6 +30,7 @@ internal sealed class EventConsumer(
     private IChannel? _channel;
     private string? _consumerTag;
     private int _inFlight;
+    private readonly Dictionary<string, EventBatcher> _batchers = new(StringComparer.Ordinal);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -39,6 +40,15 @@ internal sealed class EventConsumer(
         }
         _channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(false, false, consumerDispatchConcurrency: (ushort)_options.MaxConcurrency), cancellationToken).ConfigureAwait(false);
+        foreach (var name in subscriptions.EventNames)
+        {
+            if (subscriptions.TryGet(name, out var subscription) && subscription.Batch is { } batch)
+            {
+                var batcher = new EventBatcher(name, batch, _options.MaxConcurrency, scopes, logger);
+                _batchers[name] = batcher;
+                batcher.Start();
+            }
+        }
         await Topology.DeclareConsumerAsync(_channel, _options, subscriptions.EventNames, cancellationToken).ConfigureAwait(false);
         await _channel.BasicQosAsync(0, (ushort)_options.PrefetchCount, global: false, cancellationToken).ConfigureAwait(false);
         var consumer = new AsyncEventingBasicConsumer(_channel);
@@ -62,6 +72,10 @@ internal sealed class EventConsumer(
         while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+        foreach (var batcher in _batchers.Values)
+        {
+            await batcher.StopAsync().ConfigureAwait(false);
         }
         await _channel.CloseAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -99,8 +113,15 @@ internal sealed class EventConsumer(
         Exception? failure = null;
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
+            if (_batchers.TryGetValue(eventName, out var batcher))
+            {
+                await batcher.HandleAsync(@event, activity?.Context ?? default).ConfigureAwait(false);
+            }
+            else
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
