@@ -9,7 +9,8 @@ namespace HomeIQ.Tests.Pipeline;
 /// the pipeline is killed with SIGKILL and comes back (projects are restarted by the orchestrator; servers are started again by its
 /// start command). Afterwards the store holds exactly the readings that were acknowledged: none lost, none twice.
 /// </summary>
-public sealed class KillTests(PipelineFixture fixture) : IClassFixture<PipelineFixture>
+[Collection(PipelineCollection.Name)]
+public sealed class KillTests(PipelineFixture fixture)
 {
     private static readonly IngestLoadOptions Load = new() { HttpWorkers = 2, StreamWorkers = 1, BatchSize = 250, StreamFrameSize = 50 };
 

@@ -1,25 +1,51 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using HomeIQ.Tests.HomeAssistant;
 using HomeIQ.Tests.Identity;
 using HomeIQ.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace HomeIQ.Tests.Pipeline;
 
+/// <summary>The tests that run against <see cref="PipelineFixture"/>, one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>
+{
+    public const string Name = "pipeline";
+}
+
 /// <summary>
 /// The real AppHost composition (its own instance, apart from the assembly-wide one, because these tests kill its processes),
-/// with the gateway's per-hub limit raised for sustained ingest.
+/// with the gateway's per-hub limit raised for sustained ingest, and a scripted Home Assistant the ingestion service bridges
+/// once a test names the home (<see cref="BridgeHomeAssistantAsync"/>).
 /// </summary>
 public sealed class PipelineFixture : IAsyncLifetime
 {
     private DistributedApplication? _app;
+    private Guid? _homeAssistantHome;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
+
+    public ScriptedHomeAssistant HomeAssistant { get; } = new();
 
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        await HomeAssistant.StartAsync(ct);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = TestApps.ToTestOutput, ct);
+        // Read when each ingestion process starts: the bridge is configured as in run mode, once a home exists for it.
+        builder.CreateResourceBuilder<ProjectResource>("ingestion").WithEnvironment(context =>
+        {
+            if (_homeAssistantHome is { } home)
+            {
+                context.EnvironmentVariables["HomeAssistant__Url"] = HomeAssistant.Url.ToString();
+                context.EnvironmentVariables["HomeAssistant__AccessToken"] = HomeAssistant.AccessToken;
+                context.EnvironmentVariables["HomeAssistant__HomeId"] = home.ToString();
+                context.EnvironmentVariables["HomeAssistant__RegisterUnknownEntities"] = "true";
+                context.EnvironmentVariables["HomeAssistant__ReconnectMaxDelay"] = "00:00:02";
+            }
+        });
         builder.CreateResourceBuilder<ProjectResource>("gateway")
             .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "100000")
             .WithEnvironment("Gateway__RateLimits__PerHubBurst", "100000")
@@ -39,6 +65,16 @@ public sealed class PipelineFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+        await HomeAssistant.DisposeAsync();
+    }
+
+    /// <summary>Restarts ingestion with the scripted Home Assistant bridged into <paramref name="homeId"/>.</summary>
+    public async Task BridgeHomeAssistantAsync(Guid homeId, CancellationToken ct)
+    {
+        _homeAssistantHome = homeId;
+        var restart = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("ingestion", KnownResourceCommands.Restart, ct);
+        Assert.True(restart.Success, restart.ErrorMessage);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
     }
 
     /// <summary>A new home with a hub key and <paramref name="deviceCount"/> thermometers, all through the gateway.</summary>
