@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HomeIQ.Hosting;
+using HomeIQ.Hosting.ApplicationModel;
+using HomeIQ.Hosting.Testing;
+using HomeIQ.Tests.Pipeline;
+using Npgsql;
+using NpgsqlTypes;
+
+// End to end: hub → gateway → ingestion (2 replicas) → RabbitMQ → readings → committed in Postgres, the real AppHost composition.
+//  1. sustained throughput: HTTP hubs post batches as fast as they are answered for --seconds; the rate is rows committed per second;
+//  2. latency at half that rate: probe readings sent one at a time, timed until a query sees them;
+//  3. the raw binary-COPY rate of the same number of rows into the same table, in the same run; and the ratio.
+// CPU seconds per process tree show where the time goes. Loopback only; bounded in time; stops by itself.
+// Usage: dotnet run -c Release --project bench/PipelineBench -- [--seconds 60] [--workers 8] [--batch 1000] [--latency-seconds 30]
+var seconds = Arg("--seconds", 60);
+var workers = Arg("--workers", 8);
+var batch = Arg("--batch", 1000);
+var latencySeconds = Arg("--latency-seconds", 30);
+
+Console.WriteLine("Starting the AppHost composition (HomeIQ local orchestrator, Release builds)…");
+var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = _ => { });
+builder.CreateResourceBuilder<ProjectResource>("gateway")
+    .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000");
+foreach (var service in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
+{
+    builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment("Logging__LogLevel__Default", "Warning");
+}
+await using var app = await builder.BuildAsync();
+await app.StartAsync();
+foreach (var service in new[] { "ingestion", "readings", "gateway" })
+{
+    await app.ResourceNotifications.WaitForResourceHealthyAsync(service);
+}
+
+var gateway = app.GetEndpoint("gateway");
+var (homeId, hubKey, devices) = await SetUpHomeAsync(app.CreateHttpClient("gateway"), workers + 1);
+await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync("readingsdb") ?? throw new InvalidOperationException("no readingsdb"));
+var probeDevice = devices[^1];
+var loadDevices = devices.Take(workers).ToArray();
+
+Console.WriteLine($"Warm-up: {workers} HTTP hubs, batches of {batch}, 5 s…");
+await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch }, TimeSpan.FromSeconds(5));
+await DrainAsync();
+
+Console.WriteLine($"Sustained: {seconds} s…");
+var cpuBefore = CpuByResource();
+var storedBefore = await StoredAsync();
+var window = Stopwatch.StartNew();
+var load = await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch }, TimeSpan.FromSeconds(seconds));
+var storedAtEnd = await StoredAsync();
+var elapsed = window.Elapsed.TotalSeconds;
+var cpuAfter = CpuByResource();
+var committedRate = (storedAtEnd - storedBefore) / elapsed;
+var acceptedRate = load.Acknowledged / elapsed;
+Console.WriteLine(FormattableString.Invariant($"  accepted (202) {acceptedRate:N0}/s, committed {committedRate:N0}/s; {load}"));
+await DrainAsync();
+
+var halfRate = committedRate / 2;
+Console.WriteLine(FormattableString.Invariant($"Latency at half that rate ({halfRate:N0}/s), {latencySeconds} s of probes…"));
+var latencies = await ProbeLatencyAsync(halfRate, TimeSpan.FromSeconds(latencySeconds));
+await DrainAsync();
+
+var copyRows = (int)Math.Clamp(storedAtEnd - storedBefore, 100_000, 3_000_000);
+Console.WriteLine($"Raw binary COPY of {copyRows:N0} rows into the same table…");
+var copyRate = await RawCopyRateAsync(copyRows);
+
+Console.WriteLine();
+Console.WriteLine("| measure | value |");
+Console.WriteLine("|---|---|");
+Console.WriteLine(FormattableString.Invariant($"| end-to-end committed, sustained {seconds} s | {committedRate:N0} readings/s |"));
+Console.WriteLine(FormattableString.Invariant($"| accepted (202) in the same window | {acceptedRate:N0} readings/s |"));
+Console.WriteLine(FormattableString.Invariant($"| raw binary COPY, same rows, same table | {copyRate:N0} rows/s |"));
+Console.WriteLine(FormattableString.Invariant($"| end-to-end / raw COPY | {committedRate / copyRate:P0} |"));
+Console.WriteLine(FormattableString.Invariant($"| ingest → queryable at {halfRate:N0}/s: p50 / p99 ({latencies.Length} probes) | {Percentile(latencies, 0.50):F0} ms / {Percentile(latencies, 0.99):F0} ms |"));
+Console.WriteLine();
+Console.WriteLine("CPU during the sustained window (process trees; 2 cores = 200 %):");
+foreach (var (resource, after) in cpuAfter.OrderByDescending(c => c.Value - cpuBefore.GetValueOrDefault(c.Key)))
+{
+    var used = after - cpuBefore.GetValueOrDefault(resource);
+    if (used > 0.05)
+    {
+        Console.WriteLine(FormattableString.Invariant($"  {resource,-12} {used,7:F1} s  {used / elapsed,6:P0}"));
+    }
+}
+return 0;
+
+async Task<IngestLoad> RunLoadAsync(IngestLoadOptions options, TimeSpan duration)
+{
+    var run = new IngestLoad(gateway, hubKey, loadDevices, options);
+    using var stop = new CancellationTokenSource(duration);
+    using var giveUp = new CancellationTokenSource(duration + TimeSpan.FromMinutes(2));
+    await run.RunAsync(stop.Token, giveUp.Token);
+    if (run.Unexpected.Count > 0)
+    {
+        Console.WriteLine("  unexpected answers: " + string.Join(" | ", run.Unexpected.Take(3)));
+    }
+    return run;
+}
+
+async Task<long> StoredAsync()
+{
+    await using var count = db.CreateCommand("SELECT count(*) FROM readings WHERE home_id = $1");
+    count.Parameters.Add(new() { Value = homeId });
+    return (long)(await count.ExecuteScalarAsync())!;
+}
+
+// Waits until the store stops growing (the broker's backlog is consumed).
+async Task DrainAsync()
+{
+    var last = -1L;
+    var deadline = Stopwatch.StartNew();
+    while (deadline.Elapsed < TimeSpan.FromMinutes(3))
+    {
+        var now = await StoredAsync();
+        if (now == last)
+        {
+            return;
+        }
+        last = now;
+        await Task.Delay(1000);
+    }
+}
+
+async Task<double[]> ProbeLatencyAsync(double backgroundRate, TimeSpan duration)
+{
+    using var stop = new CancellationTokenSource(duration);
+    var background = RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch, TargetRate = backgroundRate }, duration);
+    using var http = new HttpClient { BaseAddress = gateway };
+    http.DefaultRequestHeaders.Add("X-Hub-Key", hubKey);
+    var samples = new List<double>();
+    var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+    while (!stop.IsCancellationRequested)
+    {
+        at = at.AddMilliseconds(1);
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsJsonAsync("/api/v1/ingest/readings", new
+        {
+            readings = new[] { new { deviceId = probeDevice, metric = "temperature", value = 21.0, unit = "°C", timestamp = at } },
+        });
+        if ((int)response.StatusCode != 202)
+        {
+            continue;
+        }
+        await using var seen = db.CreateCommand("SELECT 1 FROM readings WHERE device_id = $1 AND metric = 'temperature' AND ts = $2");
+        seen.Parameters.Add(new() { Value = probeDevice });
+        seen.Parameters.Add(new() { Value = at });
+        while (await seen.ExecuteScalarAsync() is null)
+        {
+            await Task.Delay(2);
+        }
+        samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        await Task.Delay(50);
+    }
+    await background;
+    return [.. samples.Order()];
+}
+
+async Task<double> RawCopyRateAsync(int rows)
+{
+    var copyHome = Guid.NewGuid();
+    var device = Guid.NewGuid();
+    var start = DateTime.UtcNow.AddHours(-1);
+    await using var connection = await db.OpenConnectionAsync();
+    var timer = Stopwatch.StartNew();
+    await using (var importer = await connection.BeginBinaryImportAsync("COPY readings (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)"))
+    {
+        for (var i = 0; i < rows; i++)
+        {
+            await importer.StartRowAsync();
+            await importer.WriteAsync(copyHome, NpgsqlDbType.Uuid);
+            await importer.WriteAsync(device, NpgsqlDbType.Uuid);
+            await importer.WriteAsync("temperature", NpgsqlDbType.Text);
+            await importer.WriteAsync(start.AddTicks(i * 10L), NpgsqlDbType.TimestampTz);
+            await importer.WriteAsync(20 + i % 100 / 10.0, NpgsqlDbType.Double);
+            await importer.WriteAsync("°C", NpgsqlDbType.Text);
+            await importer.WriteNullAsync();
+        }
+        await importer.CompleteAsync();
+    }
+    var rate = rows / timer.Elapsed.TotalSeconds;
+    await using var cleanup = connection.CreateCommand();
+    cleanup.CommandText = "DELETE FROM readings WHERE home_id = $1";
+    cleanup.Parameters.Add(new() { Value = copyHome });
+    await cleanup.ExecuteNonQueryAsync();
+    return rate;
+}
+
+// CPU seconds (user + system) of each resource's whole process tree, from /proc.
+Dictionary<string, double> CpuByResource()
+{
+    var parents = new Dictionary<int, int>();
+    var cpu = new Dictionary<int, double>();
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        if (!int.TryParse(Path.GetFileName(dir), out var pid))
+        {
+            continue;
+        }
+        try
+        {
+            var fields = File.ReadAllText(Path.Combine(dir, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            cpu[pid] = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+        }
+    }
+    var result = new Dictionary<string, double>();
+    foreach (var state in app.ResourceNotifications.CurrentStates)
+    {
+        var roots = state.Snapshot.ProcessIds.ToHashSet();
+        if (roots.Count > 0)
+        {
+            result[state.Resource.Name] = cpu.Where(p => IsUnder(p.Key, roots)).Sum(p => p.Value);
+        }
+    }
+    result["load generator"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    return result;
+
+    bool IsUnder(int pid, HashSet<int> roots)
+    {
+        for (var hops = 0; hops < 10 && pid > 1; hops++)
+        {
+            if (roots.Contains(pid))
+            {
+                return true;
+            }
+            pid = parents.GetValueOrDefault(pid);
+        }
+        return false;
+    }
+}
+
+static async Task<(Guid HomeId, string HubKey, Guid[] Devices)> SetUpHomeAsync(HttpClient http, int deviceCount)
+{
+    var email = $"bench-{Guid.NewGuid():N}@example.test";
+    (await http.PostAsJsonAsync("/api/v1/auth/register", new { email, password = "benchmark password", displayName = "Bench" })).EnsureSuccessStatusCode();
+    var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "benchmark password" })).Content.ReadFromJsonAsync<JsonElement>();
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("accessToken").GetString());
+    var created = await (await http.PostAsJsonAsync("/api/v1/homes", new { name = "Bench home" })).Content.ReadFromJsonAsync<JsonElement>();
+    var homeId = created.GetProperty("home").GetProperty("id").GetGuid();
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.GetProperty("tokens").GetProperty("accessToken").GetString());
+    var key = await (await http.PostAsJsonAsync($"/api/v1/homes/{homeId}/hub-keys", new { name = "Bench hub" })).Content.ReadFromJsonAsync<JsonElement>();
+    var devices = new Guid[deviceCount];
+    for (var i = 0; i < deviceCount; i++)
+    {
+        using var response = await http.PostAsJsonAsync($"/api/v1/homes/{homeId}/devices", new
+        {
+            name = $"Bench thermometer {i}",
+            kind = "sensor",
+            capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0, writable = false } },
+        });
+        response.EnsureSuccessStatusCode();
+        devices[i] = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+    return (homeId, key.GetProperty("key").GetString()!, devices);
+}
+
+static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
+
+static int Arg(string name, int fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
