@@ -50,9 +50,11 @@ var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
     .WithHttpHealthCheck("/health");
 if (builder.Configuration["HomeAssistant:Url"] is { Length: > 0 } homeAssistantUrl)
 {
-    // Optional: set HomeAssistant:Url, HomeAssistant:HomeId and the HomeAssistant:AccessToken parameter (user secrets) to bridge a Home Assistant.
+    // Optional: set HomeAssistant:Url, HomeAssistant:HomeId (and HomeAssistant:RegisterUnknownEntities) and the homeassistant-token
+    // parameter (user secrets: Parameters:homeassistant-token) to bridge a Home Assistant.
     ingestion.WithEnvironment("HomeAssistant__Url", homeAssistantUrl)
         .WithEnvironment("HomeAssistant__HomeId", builder.Configuration["HomeAssistant:HomeId"])
+        .WithEnvironment("HomeAssistant__RegisterUnknownEntities", builder.Configuration["HomeAssistant:RegisterUnknownEntities"] ?? "false")
         .WithEnvironment("HomeAssistant__AccessToken", builder.AddParameter("homeassistant-token", secret: true));
 }
 

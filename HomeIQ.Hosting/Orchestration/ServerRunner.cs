@@ -218,10 +218,20 @@ internal sealed class ServerRunner(ServerResource resource, ILocalServer server,
         {
             return;
         }
-        context.Log(resource, $"server process exited unexpectedly with code {code}");
+        // A server is all of its processes (RabbitMQ needs its epmd): stop what is left, so a start begins from nothing.
+        context.Log(resource, $"server process exited unexpectedly with code {code}; stopping the rest of it");
+        await StopProcessesAsync().ConfigureAwait(false);
+        lock (_processes)
+        {
+            _processes.Clear();
+        }
+        foreach (var process in processes)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
         await context.PublishAsync(resource, s => s with
         {
-            State = KnownResourceStates.Exited, ExitCode = code, HealthStatus = HealthStatus.Unhealthy,
+            State = KnownResourceStates.Exited, ExitCode = code, HealthStatus = HealthStatus.Unhealthy, ProcessIds = [],
             StateReason = $"the server process exited with code {code}", StopTimeStamp = DateTimeOffset.UtcNow,
         }).ConfigureAwait(false);
     }

@@ -44,14 +44,14 @@ public sealed class KillTests(PipelineFixture fixture)
         var before = load.Acknowledged;
         var pids = TestApps.Pids(fixture.App, victim);
         Assert.NotEmpty(pids);
-        var pid = pids[0];
+        var pid = pids[^1]; // a server's main process comes last (RabbitMQ's epmd first)
         Process.GetProcessById(pid).Kill(); // SIGKILL: no shutdown, no flush
         Log($"killed {victim} (pid {pid}) after {before} acknowledged readings");
 
         if (isServer)
         {
             // Servers are not restarted on their own (as with Aspire containers): the orchestrator's start command brings it back.
-            await fixture.App.ResourceNotifications.WaitForResourceAsync(victim, e => !e.Snapshot.ProcessIds.Contains(pid), ct);
+            await fixture.App.ResourceNotifications.WaitForResourceAsync(victim, e => e.Snapshot.State == KnownResourceStates.Exited, ct);
             var start = await fixture.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(victim, KnownResourceCommands.Start, ct);
             Assert.True(start.Success, start.ErrorMessage);
         }
