@@ -45,10 +45,21 @@ public static class ServiceDefaultsExtensions
                 // The framework's own words about the request ("Failed to read parameter … as JSON") are safe and useful to the caller.
                 context.ProblemDetails.Detail = bad.Message;
             }
+            else if (context.Exception is { } exception && HomeIQ.ServiceDefaults.Errors.DependencyFailures.IsTransient(exception))
+            {
+                context.ProblemDetails.Title = "Service unavailable";
+                context.ProblemDetails.Detail = "A backing service is briefly unavailable; try again shortly.";
+                context.HttpContext.Response.Headers.RetryAfter = HomeIQ.ServiceDefaults.Errors.DependencyFailures.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
         });
         // Malformed JSON, a wrong type, an oversize body: the request's fault, so its 4xx, never a 500.
-        builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception =>
-            exception is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        // A database restarting or a dropped connection: 503 with Retry-After, so clients retry instead of giving up.
+        builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception => exception switch
+        {
+            Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
+            _ when HomeIQ.ServiceDefaults.Errors.DependencyFailures.IsTransient(exception) => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status500InternalServerError,
+        });
         builder.Services.Configure<KestrelServerOptions>(options =>
             options.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodySize));
         builder.Services.AddOpenApi();

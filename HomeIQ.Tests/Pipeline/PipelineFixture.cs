@@ -77,8 +77,26 @@ public sealed class PipelineFixture : IAsyncLifetime
         await App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
     }
 
-    /// <summary>A new home with a hub key and <paramref name="deviceCount"/> thermometers, all through the gateway.</summary>
+    /// <summary>
+    /// A new home with a hub key and <paramref name="deviceCount"/> thermometers, all through the gateway; retried as a client would
+    /// while a service answers 503 (just after a Postgres restart, its first request on a dead pooled connection does).
+    /// </summary>
     public async Task<IngestHome> NewHomeAsync(int deviceCount)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CreateHomeAsync(deviceCount);
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
+    private async Task<IngestHome> CreateHomeAsync(int deviceCount)
     {
         var ct = TestContext.Current.CancellationToken;
         var gateway = new IdentityClient(App.CreateHttpClient("gateway"));
@@ -105,7 +123,8 @@ public sealed class PipelineFixture : IAsyncLifetime
     /// <summary>How many readings of the home are in the time-series store, read from its database.</summary>
     public async Task<long> StoredAsync(Guid homeId, CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(await App.GetConnectionStringAsync("readingsdb", ct));
+        // Unpooled: a pooled connection would be dead after the Postgres kill test.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(await App.GetConnectionStringAsync("readingsdb", ct)) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(ct);
         await using var count = new NpgsqlCommand("SELECT count(*) FROM readings WHERE home_id = $1", connection) { Parameters = { new() { Value = homeId } } };
         return (long)(await count.ExecuteScalarAsync(ct))!;
