@@ -184,18 +184,7 @@ static async Task<double> TimeAsync(int count, int inFlight, Func<int, Task> pub
     return count / clock.Elapsed.TotalSeconds;
 }
 
-static double Median(List<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
 
 [EventName("bench.happened.v1")]
 internal sealed record BenchHappened(string Payload) : IntegrationEvent;

@@ -107,18 +107,7 @@ static async Task<Result> RunAsync(Uri baseAddress, string path, string token, i
     return new Result(all.Length / deadline.Elapsed.TotalSeconds, all[all.Length / 2], all[(int)(all.Length * 0.99)], errors);
 }
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
 
 internal sealed record Result(double Rps, double P50, double P99, int Errors)
 {

@@ -34,11 +34,6 @@ for (var run = 1; run <= options.Runs; run++)
     results.Add(result);
 }
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
 Console.WriteLine();
 Console.WriteLine("| posters | runs | median spans/s | runs (spans/s) | median peak RSS (MiB) | median end RSS (MiB) | held spans / traces at end |");

@@ -261,11 +261,4 @@ static async Task<(Guid HomeId, string HubKey, Guid[] Devices)> SetUpHomeAsync(H
     return (homeId, key.GetProperty("key").GetString()!, devices);
 }
 
-static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * p))];
 
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}

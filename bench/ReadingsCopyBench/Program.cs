@@ -171,15 +171,4 @@ static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
     return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
 }
 
-static double Median(List<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}

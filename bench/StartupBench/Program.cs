@@ -182,11 +182,6 @@ static string? TryRead(string path)
 
 static string TempDir() => Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "homeiq-bench-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
 static string Row(string name, List<Sample> samples) => FormattableString.Invariant(
     $"| {name} | {samples.Count} | {Median(samples.Select(s => s.Seconds)):F2} | {samples.Min(s => s.Seconds):F2} | {samples.Max(s => s.Seconds):F2} | {Median(samples.Select(s => s.PeakMiB)):F0} |");
