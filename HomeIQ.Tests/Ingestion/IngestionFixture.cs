@@ -29,6 +29,7 @@ public class IngestionFixture : IAsyncLifetime
         var postgres = builder.AddPostgres("postgres");
         var identityDb = postgres.AddDatabase("identitydb");
         var devicesDb = postgres.AddDatabase("devicesdb");
+        var readingsDb = postgres.AddDatabase("readingsdb");
         var cache = builder.AddRedis("cache");
         var messaging = builder.AddRabbitMQ("messaging");
         var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
@@ -40,6 +41,12 @@ public class IngestionFixture : IAsyncLifetime
             .WithReference(cache).WaitFor(cache)
             .WithReference(messaging).WaitFor(messaging)
             .WithReference(identity).WaitFor(identity)
+            .WithHttpHealthCheck("/health");
+        // The consumer of readings.received.v1, as in the AppHost: the broker refuses (and ingestion answers 503 to) readings no queue takes.
+        builder.AddProject<Projects.HomeIQ_Readings>("readings")
+            .WithReference(readingsDb).WaitFor(readingsDb)
+            .WithReference(messaging).WaitFor(messaging)
+            .WithReference(identity)
             .WithHttpHealthCheck("/health");
         builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
             .WithReference(messaging).WaitFor(messaging)
@@ -55,6 +62,7 @@ public class IngestionFixture : IAsyncLifetime
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("readings", ct);
     }
 
     internal IdentityClient Identity() => new(App.CreateHttpClient("identity"));
