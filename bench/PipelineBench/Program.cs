@@ -57,9 +57,14 @@ var cpuAfter = CpuByResource();
 var committedRate = (storedAtEnd - storedBefore) / elapsed;
 var acceptedRate = load.Acknowledged / elapsed;
 Console.WriteLine(FormattableString.Invariant($"  accepted (202) {acceptedRate:N0}/s, committed {committedRate:N0}/s; {load}"));
-await DrainAsync();
+// What was accepted faster than it was committed waits in the broker: the whole run, until the last accepted reading is
+// committed, is the rate the pipeline sustains from end to end.
+var storedAfterDrain = await WaitForStoredAsync(storedBefore + load.Acknowledged);
+var drained = window.Elapsed.TotalSeconds;
+var sustainedRate = (storedAfterDrain - storedBefore) / drained;
+Console.WriteLine(FormattableString.Invariant($"  all {storedAfterDrain - storedBefore:N0} committed after {drained:F1} s: {sustainedRate:N0}/s; lost or extra: {storedAfterDrain - storedBefore - load.Acknowledged}"));
 
-var halfRate = committedRate / 2;
+var halfRate = sustainedRate / 2;
 Console.WriteLine(FormattableString.Invariant($"Latency at half that rate ({halfRate:N0}/s), {latencySeconds} s of probes…"));
 var latencies = await ProbeLatencyAsync(halfRate, TimeSpan.FromSeconds(latencySeconds));
 await DrainAsync();
@@ -71,10 +76,11 @@ var copyRate = await RawCopyRateAsync(copyRows);
 Console.WriteLine();
 Console.WriteLine("| measure | value |");
 Console.WriteLine("|---|---|");
-Console.WriteLine(FormattableString.Invariant($"| end-to-end committed, sustained {seconds} s | {committedRate:N0} readings/s |"));
+Console.WriteLine(FormattableString.Invariant($"| end-to-end: accepted in {seconds} s, all committed after {drained:F0} s | {sustainedRate:N0} readings/s |"));
+Console.WriteLine(FormattableString.Invariant($"| committed during the {seconds} s window | {committedRate:N0} readings/s |"));
 Console.WriteLine(FormattableString.Invariant($"| accepted (202) in the same window | {acceptedRate:N0} readings/s |"));
 Console.WriteLine(FormattableString.Invariant($"| raw binary COPY, same rows, same table | {copyRate:N0} rows/s |"));
-Console.WriteLine(FormattableString.Invariant($"| end-to-end / raw COPY | {committedRate / copyRate:P0} |"));
+Console.WriteLine(FormattableString.Invariant($"| end-to-end / raw COPY | {sustainedRate / copyRate:P0} |"));
 Console.WriteLine(FormattableString.Invariant($"| ingest → queryable at {halfRate:N0}/s: p50 / p99 ({latencies.Length} probes) | {Percentile(latencies, 0.50):F0} ms / {Percentile(latencies, 0.99):F0} ms |"));
 Console.WriteLine();
 Console.WriteLine("CPU during the sustained window (process trees; 2 cores = 200 %):");
@@ -123,6 +129,18 @@ async Task DrainAsync()
         last = now;
         await Task.Delay(1000);
     }
+}
+
+// Waits (at most 3 minutes) until the store holds `target` readings of the home; returns the count then.
+async Task<long> WaitForStoredAsync(long target)
+{
+    var deadline = Stopwatch.StartNew();
+    long now;
+    while ((now = await StoredAsync()) < target && deadline.Elapsed < TimeSpan.FromMinutes(3))
+    {
+        await Task.Delay(100);
+    }
+    return now;
 }
 
 async Task<double[]> ProbeLatencyAsync(double backgroundRate, TimeSpan duration)
