@@ -16,7 +16,8 @@ namespace HomeIQ.Tests.Pipeline;
 /// </summary>
 public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> devices, IngestLoadOptions options)
 {
-    private static readonly DateTimeOffset Epoch = DateTimeOffset.UtcNow.AddMinutes(-2);
+    /// <summary>Per device, the first timestamp no load has used yet: a later load on the same device never repeats a reading.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset> Clocks = new();
     private long _acknowledged;
     private long _sent;
     private long _unavailable;
@@ -75,16 +76,27 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
         await Task.WhenAll(workers);
     }
 
-    /// <summary>One reading per call: each device has its own clock of microseconds, so no two readings share a key.</summary>
-    private string Reading(Guid device, long n, long? sequence) =>
+    /// <summary>One reading per call: each device has its own clock of microseconds from <paramref name="start"/>, so no two readings share a key.</summary>
+    private string Reading(Guid device, DateTimeOffset start, long n, long? sequence) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{{\"deviceId\":\"{device}\",\"metric\":\"{options.Metric}\",\"value\":{20 + n % 100 / 10.0},\"unit\":\"{options.Unit}\",\"timestamp\":\"{Epoch.AddTicks(n * 10):O}\"{(sequence is { } s ? $",\"sequence\":{s}" : "")}}}");
+            $"{{\"deviceId\":\"{device}\",\"metric\":\"{options.Metric}\",\"value\":{20 + n % 100 / 10.0},\"unit\":\"{options.Unit}\",\"timestamp\":\"{start.AddTicks(n * 10):O}\"{(sequence is { } s ? $",\"sequence\":{s}" : "")}}}");
+
+    /// <summary>Where this load's readings of <paramref name="device"/> start: two minutes ago, or after the last load's.</summary>
+    private static DateTimeOffset ClockStart(Guid device)
+    {
+        var recent = DateTimeOffset.UtcNow.AddMinutes(-2);
+        return Clocks.TryGetValue(device, out var next) && next > recent ? next : recent;
+    }
+
+    /// <summary>Records that readings 0 … <paramref name="count"/> − 1 from <paramref name="start"/> are used.</summary>
+    private static void ClockUsed(Guid device, DateTimeOffset start, long count) => Clocks[device] = start.AddTicks((count + 1) * 10);
 
     private async Task HttpWorkerAsync(Guid device, CancellationToken stop, CancellationToken giveUp)
     {
         using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Add("X-Hub-Key", hubKey);
         long next = 0;
+        var clock = ClockStart(device);
         var paced = Stopwatch.StartNew();
         long batches = 0;
         while (!stop.IsCancellationRequested)
@@ -105,7 +117,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
             var body = new StringBuilder("{\"readings\":[");
             for (var i = 0; i < options.BatchSize; i++)
             {
-                body.Append(i == 0 ? "" : ",").Append(Reading(device, next++, sequence: null));
+                body.Append(i == 0 ? "" : ",").Append(Reading(device, clock, next++, sequence: null));
             }
             var batch = body.Append("]}").ToString();
             // The same batch until it is accepted: resending is safe because the store keeps one row per reading.
@@ -137,6 +149,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
                 }
             }
         }
+        ClockUsed(device, clock, next);
     }
 
     private async Task BackOffAsync(HttpResponseMessage response, CancellationToken giveUp)
@@ -169,6 +182,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
     {
         long generated = 0; // sequences 1..generated exist; all above `confirmed` must be (re)sent
         long confirmed = 0;
+        var clock = ClockStart(device);
         var endpoint = new UriBuilder(gateway) { Scheme = gateway.Scheme == "https" ? "wss" : "ws", Path = "/api/v1/ingest/stream" }.Uri;
         while (!(stop.IsCancellationRequested && confirmed == generated))
         {
@@ -204,7 +218,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
                     if (sentUpTo < generated)
                     {
                         var upTo = Math.Min(generated, sentUpTo + options.StreamFrameSize);
-                        await SendFrameAsync(socket, device, sentUpTo + 1, upTo, giveUp);
+                        await SendFrameAsync(socket, device, clock, sentUpTo + 1, upTo, giveUp);
                         sentUpTo = upTo;
                     }
                     else if (!stop.IsCancellationRequested && generated - Interlocked.Read(ref confirmed) < options.StreamWindow)
@@ -234,14 +248,15 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
             }
         }
         Interlocked.Add(ref _acknowledged, confirmed);
+        ClockUsed(device, clock, generated);
     }
 
-    private async Task SendFrameAsync(ClientWebSocket socket, Guid device, long from, long to, CancellationToken ct)
+    private async Task SendFrameAsync(ClientWebSocket socket, Guid device, DateTimeOffset clock, long from, long to, CancellationToken ct)
     {
         var frame = new StringBuilder("{\"readings\":[");
         for (var sequence = from; sequence <= to; sequence++)
         {
-            frame.Append(sequence == from ? "" : ",").Append(Reading(device, sequence, sequence));
+            frame.Append(sequence == from ? "" : ",").Append(Reading(device, clock, sequence, sequence));
         }
         Interlocked.Increment(ref _sent);
         await socket.SendAsync(Encoding.UTF8.GetBytes(frame.Append("]}").ToString()), WebSocketMessageType.Text, true, ct);

@@ -23,7 +23,17 @@ var latencySeconds = Arg("--latency-seconds", 30);
 var rate = Arg("--rate", 0); // readings/s offered in the sustained phase; 0 = as fast as ingestion answers (the broker's backlog then grows)
 
 Console.WriteLine("Starting the AppHost composition (HomeIQ local orchestrator, Release builds)…");
-var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = _ => { });
+// The services log warnings and errors only; they go to a file, for when a run goes wrong.
+var serviceLogPath = Path.Combine(Path.GetTempPath(), "homeiq-pipelinebench.log");
+await using var serviceLog = new StreamWriter(serviceLogPath) { AutoFlush = true };
+Console.WriteLine($"Service output: {serviceLogPath}");
+var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = line =>
+{
+    lock (serviceLog)
+    {
+        serviceLog.WriteLine(FormattableString.Invariant($"{line.Timestamp:HH:mm:ss.fff} {line.Resource} | {line.Text}"));
+    }
+});
 builder.CreateResourceBuilder<ProjectResource>("gateway")
     .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000");
 foreach (var service in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
@@ -140,6 +150,10 @@ async Task<long> WaitForStoredAsync(long target)
     long now;
     while ((now = await StoredAsync()) < target && deadline.Elapsed < TimeSpan.FromMinutes(10))
     {
+        if (deadline.Elapsed.TotalSeconds % 10 < 0.1)
+        {
+            Console.WriteLine(FormattableString.Invariant($"  waiting for the store: {now:N0} of {target:N0}"));
+        }
         await Task.Delay(100);
     }
     return now;
