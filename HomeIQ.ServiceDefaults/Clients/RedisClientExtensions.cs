@@ -18,7 +18,14 @@ public static class RedisClientExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName, "Redis"));
         options.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+        {
+            var redis = ConnectionMultiplexer.Connect(options);
+            // 1.2.6 otherwise completes every async call on one queue, in order: a continuation that waits for anything
+            // stalls every other Redis call of the process (seen as a readiness check that never answered).
+            redis.PreserveAsyncOrder = false;
+            return redis;
+        });
         builder.Services.AddReadinessCheck($"redis-{connectionName}", sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()));
     }
 
@@ -28,10 +35,11 @@ public static class RedisClientExtensions
         {
             try
             {
-                await redis.GetDatabase().PingAsync().ConfigureAwait(false);
+                // 1.2.6 takes no cancellation token: the wait does, so the check's timeout holds.
+                await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
             {
                 return new HealthCheckResult(context.Registration.FailureStatus, $"Redis is unreachable: {ex.Message}", ex);
             }
