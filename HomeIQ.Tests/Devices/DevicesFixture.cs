@@ -25,20 +25,10 @@ public sealed class DevicesFixture : IAsyncLifetime
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
         var postgres = builder.AddPostgres("postgres");
-        var identityDb = postgres.AddDatabase("identitydb");
-        var devicesDb = postgres.AddDatabase("devicesdb");
         var cache = builder.AddRedis("cache");
         var messaging = builder.AddRabbitMQ("messaging");
-        var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
-            .WithReference(identityDb).WaitFor(identityDb)
-            .WithEnvironment("Identity__Clients__ingestion", IngestionSecret)
-            .WithHttpHealthCheck("/health");
-        builder.AddProject<Projects.HomeIQ_Devices>("devices")
-            .WithReference(devicesDb).WaitFor(devicesDb)
-            .WithReference(cache).WaitFor(cache)
-            .WithReference(messaging).WaitFor(messaging)
-            .WithReference(identity).WaitFor(identity)
-            .WithHttpHealthCheck("/health");
+        var identity = builder.AddIdentityService(postgres, IngestionSecret);
+        builder.AddDevicesService(postgres, cache, messaging, identity);
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);

@@ -27,27 +27,12 @@ public class IngestionFixture : IAsyncLifetime
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
         var postgres = builder.AddPostgres("postgres");
-        var identityDb = postgres.AddDatabase("identitydb");
-        var devicesDb = postgres.AddDatabase("devicesdb");
-        var readingsDb = postgres.AddDatabase("readingsdb");
         var cache = builder.AddRedis("cache");
         var messaging = builder.AddRabbitMQ("messaging");
-        var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
-            .WithReference(identityDb).WaitFor(identityDb)
-            .WithEnvironment("Identity__Clients__ingestion", IngestionSecret)
-            .WithHttpHealthCheck("/health");
-        var devices = builder.AddProject<Projects.HomeIQ_Devices>("devices")
-            .WithReference(devicesDb).WaitFor(devicesDb)
-            .WithReference(cache).WaitFor(cache)
-            .WithReference(messaging).WaitFor(messaging)
-            .WithReference(identity).WaitFor(identity)
-            .WithHttpHealthCheck("/health");
+        var identity = builder.AddIdentityService(postgres, IngestionSecret);
+        var devices = builder.AddDevicesService(postgres, cache, messaging, identity);
         // The consumer of readings.received.v1, as in the AppHost: the broker refuses (and ingestion answers 503 to) readings no queue takes.
-        builder.AddProject<Projects.HomeIQ_Readings>("readings")
-            .WithReference(readingsDb).WaitFor(readingsDb)
-            .WithReference(messaging).WaitFor(messaging)
-            .WithReference(identity)
-            .WithHttpHealthCheck("/health");
+        builder.AddReadingsService(postgres, messaging, identity);
         builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
             .WithReference(messaging).WaitFor(messaging)
             .WithReference(cache).WaitFor(cache)

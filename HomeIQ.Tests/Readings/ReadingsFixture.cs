@@ -53,19 +53,11 @@ public sealed class ReadingsFixture : IAsyncLifetime
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
         var postgres = builder.AddPostgres("postgres");
-        var identityDb = postgres.AddDatabase("identitydb");
-        var readingsDb = postgres.AddDatabase("readingsdb");
         var messaging = builder.AddRabbitMQ("messaging");
-        var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
-            .WithReference(identityDb).WaitFor(identityDb)
-            .WithHttpHealthCheck("/health");
-        builder.AddProject<Projects.HomeIQ_Readings>("readings")
-            .WithReference(readingsDb).WaitFor(readingsDb)
-            .WithReference(messaging).WaitFor(messaging)
-            .WithReference(identity).WaitFor(identity)
+        var identity = builder.AddIdentityService(postgres);
+        builder.AddReadingsService(postgres, messaging, identity)
             .WithEnvironment("Readings__RawRetention", "400.00:00:00")
-            .WithEnvironment("Readings__MaintenanceInterval", "00:00:01")
-            .WithHttpHealthCheck("/health");
+            .WithEnvironment("Readings__MaintenanceInterval", "00:00:01");
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
