@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using HomeIQ.Ingestion.Infrastructure;
 
 namespace HomeIQ.Tests.HomeAssistant;
 
@@ -50,7 +51,7 @@ public sealed class FakeDeviceDirectory : IExternalDeviceDirectory
 
     public ConcurrentQueue<ExternalDeviceRegistration> Registrations { get; } = new();
 
-    public ExternalDevice Add(string entityId, string kind, params ExternalCapability[] capabilities) =>
+    public ExternalDevice Add(string entityId, string kind, params DeviceCapability[] capabilities) =>
         _devices[entityId] = new ExternalDevice(Guid.NewGuid(), entityId, entityId, kind, capabilities);
 
     public Task<IReadOnlyList<ExternalDevice>> ListAsync(Guid homeId, CancellationToken cancellationToken) =>

@@ -3,13 +3,14 @@ using HomeIQ.Ingestion.HomeAssistant;
 using HomeIQ.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using HomeIQ.Ingestion.Infrastructure;
 
 namespace HomeIQ.Tests.HomeAssistant;
 
 /// <summary>The bridge in a test host against the scripted Home Assistant, with a recording pipeline and an in-memory Devices map.</summary>
 public sealed class HomeAssistantBridgeTests
 {
-    private static readonly ExternalCapability Power = new("power", "W", null, null, false);
+    private static readonly DeviceCapability Power = new("power", "W", null, null, false);
 
     private static CancellationToken Timeout() => TestApps.Timeout(TimeSpan.FromSeconds(60));
 
@@ -75,9 +76,9 @@ public sealed class HomeAssistantBridgeTests
         ExternalDevice climate = null!, plug = null!, gauge = null!;
         await using var bridge = await BridgeHost.StartAsync(BridgeHost.Settings(server), d =>
         {
-            climate = d.Add("sensor.kitchen_temperature", "sensor", new ExternalCapability("temperature", "°C", -40, 80, false));
-            gauge = d.Add("sensor.rain_gauge", "sensor", new ExternalCapability("rain", "mm", null, null, false), new ExternalCapability("battery", "%", 0, 100, false));
-            plug = d.Add("switch.fridge_plug", "switch", new ExternalCapability("state", null, null, null, true), Power);
+            climate = d.Add("sensor.kitchen_temperature", "sensor", new DeviceCapability("temperature", "°C", -40, 80, false));
+            gauge = d.Add("sensor.rain_gauge", "sensor", new DeviceCapability("rain", "mm", null, null, false), new DeviceCapability("battery", "%", 0, 100, false));
+            plug = d.Add("switch.fridge_plug", "switch", new DeviceCapability("state", null, null, null, true), Power);
         });
         await server.WaitForSubscribedAsync(ct);
         var at = new DateTimeOffset(2026, 11, 21, 9, 30, 15, 250, TimeSpan.Zero);
@@ -104,7 +105,7 @@ public sealed class HomeAssistantBridgeTests
         await using var server = await ServerAsync();
         ExternalDevice light = null!;
         await using var bridge = await BridgeHost.StartAsync(BridgeHost.Settings(server), d =>
-            light = d.Add("light.hall", "dimmer", new ExternalCapability("state", null, null, null, true)));
+            light = d.Add("light.hall", "dimmer", new DeviceCapability("state", null, null, null, true)));
         await server.WaitForSubscribedAsync(ct);
 
         await server.EmitStateAsync("light.hall", "on", new { brightness = 128 });
@@ -243,7 +244,7 @@ public sealed class HomeAssistantBridgeTests
         await server.EmitStateAsync("sensor.cellar_temperature", "11", new { unit_of_measurement = "°C", device_class = "temperature" });
         await BridgeHost.WaitUntilAsync(() => bridge.Metrics.Skipped == 1, ct);
 
-        var cellar = bridge.Devices.Add("sensor.cellar_temperature", "sensor", new ExternalCapability("temperature", "°C", null, null, false));
+        var cellar = bridge.Devices.Add("sensor.cellar_temperature", "sensor", new DeviceCapability("temperature", "°C", null, null, false));
         while (!bridge.Pipeline.Readings.Any(r => r.DeviceId == cellar.DeviceId))
         {
             await server.EmitStateAsync("sensor.cellar_temperature", "12", new { unit_of_measurement = "°C", device_class = "temperature" });
@@ -265,7 +266,7 @@ public sealed class HomeAssistantBridgeTests
         await server.EmitStateAsync("sensor.attic_temperature", "24", new { unit_of_measurement = "°C", device_class = "temperature" });
         await BridgeHost.WaitUntilAsync(() => bridge.Metrics.Skipped == 1, ct);
 
-        var attic = bridge.Devices.Add("sensor.attic_temperature", "sensor", new ExternalCapability("temperature", "°C", null, null, false));
+        var attic = bridge.Devices.Add("sensor.attic_temperature", "sensor", new DeviceCapability("temperature", "°C", null, null, false));
         Assert.Equal(1, await server.EmitEntityRegistryUpdatedAsync("sensor.attic_temperature"));
         while (!bridge.Pipeline.Readings.Any(r => r.DeviceId == attic.DeviceId))
         {

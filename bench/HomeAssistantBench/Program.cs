@@ -2,6 +2,7 @@ using System.Diagnostics;
 using HomeIQ.Contracts;
 using HomeIQ.Ingestion;
 using HomeIQ.Ingestion.HomeAssistant;
+using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 using HomeIQ.Tests.HomeAssistant;
 using Microsoft.Extensions.Configuration;
@@ -108,7 +109,7 @@ internal sealed class CountingPipeline(TimeSpan confirmLatency) : IReadingPipeli
 internal sealed class BenchDirectory(string[] entities) : IExternalDeviceDirectory
 {
     private readonly ExternalDevice[] _devices =
-        [.. entities.Select(e => new ExternalDevice(Guid.NewGuid(), e, e, "meter", [new ExternalCapability("power", "W", 0, null, false)]))];
+        [.. entities.Select(e => new ExternalDevice(Guid.NewGuid(), e, e, "meter", [new DeviceCapability("power", "W", 0, null, false)]))];
 
     public Task<IReadOnlyList<ExternalDevice>> ListAsync(Guid homeId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ExternalDevice>>(_devices);
 

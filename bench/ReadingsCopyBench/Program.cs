@@ -12,9 +12,11 @@ using NpgsqlTypes;
 
 // The same readings, batched the same way (messages of --per-message readings, --batch messages per transaction), written
 // (a) by a plain binary COPY straight into the partitioned readings table and (b) by the service's ReadingsWriter
-// (COPY into staging, INSERT … ON CONFLICT DO NOTHING, exact 1h rollup, latest values, ReadingsStored into the outbox).
+// (new readings: COPY straight into the table, exact 1h rollup and latest values merged from in-memory sums, ReadingsStored
+// into the outbox).
 // Interleaved rounds on empty tables, median of the rounds.
-// --explain 1 then prints EXPLAIN ANALYZE of the service's merge statement for one batch, to show where its time goes.
+// --explain 1 then prints EXPLAIN ANALYZE of the exact path's merge (staging + ON CONFLICT, used for batches holding an
+// already-stored reading) for one batch, to show where its time goes.
 // Usage: dotnet run -c Release --project bench/ReadingsCopyBench -- [--readings 1000000] [--per-message 500] [--batch 128] [--rounds 4] [--explain 1]
 var total = Arg("--readings", 1_000_000);
 var perMessage = Arg("--per-message", 500);
@@ -105,24 +107,7 @@ if (explain)
         await create.ExecuteNonQueryAsync();
     }
     var copyStarted = Stopwatch.GetTimestamp();
-    await using (var importer = await connection.BeginBinaryImportAsync(ReadingsWriter.Copy))
-    {
-        foreach (var message in batches[0])
-        {
-            foreach (var r in message.Readings)
-            {
-                await importer.StartRowAsync();
-                await importer.WriteAsync(message.HomeId, NpgsqlDbType.Uuid);
-                await importer.WriteAsync(r.DeviceId, NpgsqlDbType.Uuid);
-                await importer.WriteAsync(r.Metric, NpgsqlDbType.Text);
-                await importer.WriteAsync(r.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
-                await importer.WriteAsync(r.Value, NpgsqlDbType.Double);
-                await importer.WriteAsync(r.Unit, NpgsqlDbType.Text);
-                await importer.WriteAsync(r.Sequence!.Value, NpgsqlDbType.Bigint);
-            }
-        }
-        await importer.CompleteAsync();
-    }
+    await ReadingsWriter.CopyAsync(connection, "readings_staging", batches[0], DateTimeOffset.UtcNow, summary: null, CancellationToken.None);
     Console.WriteLine($"\nCOPY of {batches[0].Sum(m => m.Readings.Count):N0} rows into staging: {Stopwatch.GetElapsedTime(copyStarted).TotalMilliseconds:N0} ms; the merge:");
     await using var plan = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + ReadingsWriter.Merge, connection, transaction);
     await using var reader = await plan.ExecuteReaderAsync();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HomeIQ.Contracts;
+using HomeIQ.Ingestion.Infrastructure;
 
 namespace HomeIQ.Ingestion.HomeAssistant;
 
@@ -145,18 +146,18 @@ internal static class EntityMapper
         var domain = Domain(entityId);
         var name = String(attributes, "friendly_name") is { Length: > 0 } friendly ? friendly.Trim() : entityId;
         name = name.Length > 100 ? name[..100] : name;
-        var capabilities = new List<ExternalCapability>();
+        var capabilities = new List<DeviceCapability>();
         string kind;
         if (NumericDomains.Contains(domain) && TryNumber(state, out _))
         {
             kind = "sensor";
             var metric = Metric(entityId, attributes, null);
-            capabilities.Add(new ExternalCapability(metric.Length > 100 ? metric[..100] : metric, Truncate(String(attributes, "unit_of_measurement")), null, null, false));
+            capabilities.Add(new DeviceCapability(metric.Length > 100 ? metric[..100] : metric, Truncate(String(attributes, "unit_of_measurement")), null, null, false));
         }
         else if (StateDomains.Contains(domain))
         {
             kind = domain == "light" ? "dimmer" : "switch";
-            capabilities.Add(new ExternalCapability("state", null, null, null, domain is not ("binary_sensor")));
+            capabilities.Add(new DeviceCapability("state", null, null, null, domain is not ("binary_sensor")));
         }
         else
         {
@@ -169,7 +170,7 @@ internal static class EntityMapper
                 if (property.Value.ValueKind == JsonValueKind.Number && AttributeMetrics.TryGetValue(property.Name, out var mapped)
                     && !capabilities.Exists(c => c.Metric == mapped.Metric))
                 {
-                    capabilities.Add(new ExternalCapability(mapped.Metric, mapped.Unit, null, null, false));
+                    capabilities.Add(new DeviceCapability(mapped.Metric, mapped.Unit, null, null, false));
                 }
             }
         }

@@ -28,8 +28,6 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     /// <summary>The merge sorts a batch's rows twice (rollup, newest); 4 MB by default would spill them to disk.</summary>
     internal const string SortMemory = "SET LOCAL work_mem = '64MB'";
 
-    internal const string Copy = "COPY readings_staging (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)";
-
     // Every data-modifying CTE runs once whether referenced or not; all of them see only what "ins" really inserted.
     internal const string Merge = """
         WITH ins AS (
@@ -123,7 +121,7 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     }
 
     /// <summary>Binary COPY of every storable reading of the batch into <paramref name="table"/>; <paramref name="summary"/> sums them up on the way.</summary>
-    private static async Task CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<SensorReadingsReceived> events, DateTimeOffset now,
+    internal static async Task CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<SensorReadingsReceived> events, DateTimeOffset now,
         BatchSummary? summary, CancellationToken cancellationToken)
     {
         await using var importer = await connection.BeginBinaryImportAsync(

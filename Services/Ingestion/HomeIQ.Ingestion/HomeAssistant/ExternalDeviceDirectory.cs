@@ -1,15 +1,13 @@
 using System.Net.Http.Json;
+using HomeIQ.Ingestion.Infrastructure;
 
 namespace HomeIQ.Ingestion.HomeAssistant;
 
-/// <summary>A capability of a device, as Devices describes it.</summary>
-public sealed record ExternalCapability(string? Metric, string? Unit, double? Min, double? Max, bool Writable);
-
 /// <summary>A device of the home with an external id (the Home Assistant <c>entity_id</c>).</summary>
-public sealed record ExternalDevice(Guid DeviceId, string ExternalId, string Name, string Kind, IReadOnlyList<ExternalCapability> Capabilities);
+public sealed record ExternalDevice(Guid DeviceId, string ExternalId, string Name, string Kind, IReadOnlyList<DeviceCapability> Capabilities);
 
 /// <summary>An entity to register as a device.</summary>
-public sealed record ExternalDeviceRegistration(string ExternalId, string Name, string Kind, IReadOnlyList<ExternalCapability> Capabilities);
+public sealed record ExternalDeviceRegistration(string ExternalId, string Name, string Kind, IReadOnlyList<DeviceCapability> Capabilities);
 
 /// <summary>The Devices service's view of a home's entities: list them, and register an unknown one.</summary>
 public interface IExternalDeviceDirectory
