@@ -35,25 +35,10 @@ await using var app = await builder.BuildAsync();
 await app.StartAsync();
 await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway");
 
-using var setup = app.CreateHttpClient("identity");
-var email = $"bench-{Guid.NewGuid():N}@example.test";
-(await setup.PostAsJsonAsync("/api/v1/auth/register", new { email, password = "benchmark password", displayName = "Bench" })).EnsureSuccessStatusCode();
-var login = await (await setup.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "benchmark password" })).Content.ReadFromJsonAsync<JsonElement>();
-setup.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("accessToken").GetString());
-var created = await (await setup.PostAsJsonAsync("/api/v1/homes", new { name = "Bench home" })).Content.ReadFromJsonAsync<JsonElement>();
-var token = created.GetProperty("tokens").GetProperty("accessToken").GetString()!;
-var homeId = created.GetProperty("home").GetProperty("id").GetString();
-using var registry = app.CreateHttpClient("devices");
-registry.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-using var registered = await registry.PostAsJsonAsync($"/api/v1/homes/{homeId}/devices", new
-{
-    name = "Living room thermometer",
-    kind = "sensor",
-    capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0, writable = false } },
-});
-registered.EnsureSuccessStatusCode();
-var deviceId = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
-var path = $"/api/v1/homes/{homeId}/devices/{deviceId}";
+using var setup = app.CreateHttpClient("gateway");
+var home = await BenchHome.CreateAsync(setup, deviceCount: 1);
+var token = home.Token;
+var path = $"/api/v1/homes/{home.HomeId}/devices/{home.Devices[0]}";
 
 var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("devices"), ["gateway"] = app.GetEndpoint("gateway") };
 Console.WriteLine($"{concurrency} concurrent clients, {seconds} s per measurement, {rounds} rounds, alternating which side goes first");

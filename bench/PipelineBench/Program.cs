@@ -48,7 +48,7 @@ foreach (var service in new[] { "ingestion", "readings", "gateway" })
 }
 
 var gateway = app.GetEndpoint("gateway");
-var (homeId, hubKey, devices) = await SetUpHomeAsync(app.CreateHttpClient("gateway"), workers + 1);
+var (homeId, _, hubKey, devices) = await BenchHome.CreateAsync(app.CreateHttpClient("gateway"), workers + 1);
 await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync("readingsdb") ?? throw new InvalidOperationException("no readingsdb"));
 var probeDevice = devices[^1];
 var loadDevices = devices.Take(workers).ToArray();
@@ -270,29 +270,5 @@ Dictionary<string, double> CpuByResource()
     }
 }
 
-static async Task<(Guid HomeId, string HubKey, Guid[] Devices)> SetUpHomeAsync(HttpClient http, int deviceCount)
-{
-    var email = $"bench-{Guid.NewGuid():N}@example.test";
-    (await http.PostAsJsonAsync("/api/v1/auth/register", new { email, password = "benchmark password", displayName = "Bench" })).EnsureSuccessStatusCode();
-    var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "benchmark password" })).Content.ReadFromJsonAsync<JsonElement>();
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("accessToken").GetString());
-    var created = await (await http.PostAsJsonAsync("/api/v1/homes", new { name = "Bench home" })).Content.ReadFromJsonAsync<JsonElement>();
-    var homeId = created.GetProperty("home").GetProperty("id").GetGuid();
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.GetProperty("tokens").GetProperty("accessToken").GetString());
-    var key = await (await http.PostAsJsonAsync($"/api/v1/homes/{homeId}/hub-keys", new { name = "Bench hub" })).Content.ReadFromJsonAsync<JsonElement>();
-    var devices = new Guid[deviceCount];
-    for (var i = 0; i < deviceCount; i++)
-    {
-        using var response = await http.PostAsJsonAsync($"/api/v1/homes/{homeId}/devices", new
-        {
-            name = $"Bench thermometer {i}",
-            kind = "sensor",
-            capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0, writable = false } },
-        });
-        response.EnsureSuccessStatusCode();
-        devices[i] = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-    }
-    return (homeId, key.GetProperty("key").GetString()!, devices);
-}
 
 

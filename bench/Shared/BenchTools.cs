@@ -1,3 +1,4 @@
+global using HomeIQ.Bench;
 global using static HomeIQ.Bench.BenchTools;
 using System.Globalization;
 
