@@ -1,29 +1,21 @@
-using Microsoft.Extensions.Configuration;
-
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Servers stop with the AppHost by default. HomeIQ__PersistentServers=true keeps them running between runs (reused while unchanged),
-// which makes restarting the AppHost nearly instant.
-var serverLifetime = builder.Configuration.GetValue<bool>("HomeIQ:PersistentServers") ? ContainerLifetime.Persistent : ContainerLifetime.Session;
+// Backing servers: Aspire's containers, or local processes from Debian's packages when no container runtime answers
+// (HomeIQ:LocalServers = auto | always | never). The deployment manifest always has the containers.
+builder.AddLocalServers();
+var postgres = builder.AddPostgres("postgres").WithDataVolume();
+var cache = builder.AddRedis("cache");
+var messaging = builder.AddRabbitMQ("messaging");
 
-// Backing servers: real local processes in run mode, containers in the deployment manifest.
-var postgres = builder.AddPostgres("postgres").WithDataVolume().WithLifetime(serverLifetime);
-var cache = builder.AddRedis("cache").WithLifetime(serverLifetime);
-var messaging = builder.AddRabbitMQ("messaging").WithLifetime(serverLifetime);
-
-// One database per bounded context; no service reads another's.
+// One database per bounded context, declared with the service that owns it; no service reads another's.
 var identityDb = postgres.AddDatabase("identitydb");
 var devicesDb = postgres.AddDatabase("devicesdb");
 var readingsDb = postgres.AddDatabase("readingsdb");
-var energyDb = postgres.AddDatabase("energydb");
-var anomaliesDb = postgres.AddDatabase("anomaliesdb");
-var automationsDb = postgres.AddDatabase("automationsdb");
-var notificationsDb = postgres.AddDatabase("notificationsdb");
 
 // Users, homes and roles; issues the tokens every other service validates (through its JWKS, found as http://identity).
 // Services that call others' internal routes get a client secret: a generated secret parameter, kept across runs,
 // given to Identity as Identity__Clients__{name} and to the service as Authentication__Client__Secret.
-var ingestionClientSecret = builder.AddParameter("ingestion-client-secret", new GenerateParameterDefault(MinLength: 32), secret: true);
+var ingestionClientSecret = builder.AddParameter("ingestion-client-secret", new GenerateParameterDefault { MinLength = 32 }, secret: true, persist: true);
 
 var identity = builder.AddProject<Projects.HomeIQ_Identity>("identity")
     .WithReference(identityDb).WaitFor(identityDb)
@@ -67,7 +59,6 @@ var readings = builder.AddProject<Projects.HomeIQ_Readings>("readings")
 
 // The single entry point for clients and hubs: the only resource with external endpoints.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
-    .WithHttpEndpoint(port: 5080)
     .WithReference(identity).WaitFor(identity) // validates tokens with Identity's keys, routes /api/v1/auth and homes to it
     .WithReference(devices).WaitFor(devices)
     .WithReference(readings).WaitFor(readings)

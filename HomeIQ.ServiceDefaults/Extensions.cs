@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,11 +31,12 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
-        builder.Services.AddOptions<HomeIQ.ServiceDefaults.Resilience.HttpStandardResilienceOptions>().ValidateOnStart();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             // Resilience outside, discovery inside: every retry resolves the service again and may reach another replica.
-            http.AddStandardResilienceHandler();
+            // Added here the handler is one pipeline for every client of the process; by authority (http://devices), each service
+            // gets its own circuit breaker and limiter, so one service failing does not cut the calls to the others.
+            http.AddStandardResilienceHandler().SelectPipelineByAuthority();
             http.AddServiceDiscovery();
         });
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>

@@ -18,14 +18,7 @@ public static class RedisClientExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = ConfigurationOptions.Parse(ConnectionStrings.Require(builder.Configuration, connectionName, "Redis"));
         options.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
-        {
-            var redis = ConnectionMultiplexer.Connect(options);
-            // 1.2.6 otherwise completes every async call on one queue, in order: a continuation that waits for anything
-            // stalls every other Redis call of the process (seen as a readiness check that never answered).
-            redis.PreserveAsyncOrder = false;
-            return redis;
-        });
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddReadinessCheck($"redis-{connectionName}", sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()));
     }
 
@@ -35,7 +28,6 @@ public static class RedisClientExtensions
         {
             try
             {
-                // 1.2.6 takes no cancellation token: the wait does, so the check's timeout holds.
                 await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
                 return HealthCheckResult.Healthy();
             }

@@ -23,7 +23,7 @@ public sealed class DevicesFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
-        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var cache = builder.AddRedis("cache");
         var messaging = builder.AddRabbitMQ("messaging");

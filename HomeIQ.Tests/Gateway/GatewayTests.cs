@@ -191,7 +191,6 @@ public sealed class GatewayTests(AppHostFixture fixture)
         var ct = TestApps.Timeout();
         var gateway = ThroughGateway();
         var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
-        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
         async Task<List<string?>> DegradedAsync()
         {
             using var response = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", token);
@@ -201,9 +200,9 @@ public sealed class GatewayTests(AppHostFixture fixture)
         }
 
         var before = await DegradedAsync();
-        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Stop, ct)).Success);
+        await fixture.App.CommandAsync("devices", KnownResourceCommands.StopCommand, ct);
         var whileStopped = await DegradedAsync();
-        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.CommandAsync("devices", KnownResourceCommands.StartCommand, ct);
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("devices", ct);
         var after = await DegradedAsync();
 

@@ -21,7 +21,7 @@ public sealed class RedisFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout();
-        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        var builder = TestApps.CreateBuilder();
         builder.AddRedis("cache");
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);

@@ -17,7 +17,6 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(3));
         var home = await fixture.NewHubHomeAsync();
         var body = new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C") } };
-        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
         using (var before = await PostAsync(fixture.Ingestion(), home.HubKey, body))
         {
             Assert.Equal(HttpStatusCode.Accepted, before.StatusCode);
@@ -26,14 +25,14 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
         await SendAsync(socket, new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C", sequence: 1) } });
         var firstAck = await ReceiveAsync(socket);
 
-        Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.Stop, ct)).Success);
+        await fixture.App.CommandAsync("messaging", KnownResourceCommands.StopCommand, ct);
         using var down = await PostAsync(fixture.Ingestion(), home.HubKey, body);
         var downBody = await down.Content.ReadAsStringAsync(ct);
         await SendAsync(socket, new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C", sequence: 2) } });
         var unavailable = await ReceiveAsync(socket);
         var closed = await ReceiveAsync(socket);
 
-        Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.CommandAsync("messaging", KnownResourceCommands.StartCommand, ct);
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("messaging", ct);
         HttpStatusCode after;
         var attempts = 0;
@@ -63,7 +62,6 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
     public async Task WhileIdentityOrDevicesAreDownWhatIsNotCachedGets503WithRetryAfterAndWhatIsCachedStillWorks()
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(3));
-        var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
         var home = await fixture.NewHubHomeAsync();
         var fresh = await fixture.NewHubHomeAsync();
         var body = new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C") } };
@@ -72,10 +70,10 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
             Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
         }
 
-        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Stop, ct)).Success);
+        await fixture.App.CommandAsync("devices", KnownResourceCommands.StopCommand, ct);
         using var uncachedDevice = await PostAsync(fixture.Ingestion(), home.HubKey, new { readings = new[] { Reading(Guid.NewGuid(), "temperature", 20, "°C") } });
         using var cachedDevice = await PostAsync(fixture.Ingestion(), home.HubKey, body);
-        Assert.True((await commands.ExecuteCommandAsync("devices", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.CommandAsync("devices", KnownResourceCommands.StartCommand, ct);
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("devices", ct);
 
         using (var warm = await PostAsync(fixture.Ingestion(), home.HubKey, body))
@@ -87,10 +85,10 @@ public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture)
         {
             Assert.Equal(HttpStatusCode.Accepted, warm.StatusCode);
         }
-        Assert.True((await commands.ExecuteCommandAsync("identity", KnownResourceCommands.Stop, ct)).Success);
+        await fixture.App.CommandAsync("identity", KnownResourceCommands.StopCommand, ct);
         using var unknownToIngestion = await PostAsync(fixture.Ingestion(), fresh.HubKey, new { readings = new[] { Reading(fresh.DeviceId, "temperature", 20, "°C") } });
         using var knownToIngestion = await PostAsync(fixture.Ingestion(), cachedKey.HubKey, new { readings = new[] { Reading(cachedKey.DeviceId, "temperature", 20, "°C") } });
-        Assert.True((await commands.ExecuteCommandAsync("identity", KnownResourceCommands.Start, ct)).Success);
+        await fixture.App.CommandAsync("identity", KnownResourceCommands.StartCommand, ct);
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("identity", ct);
 
         foreach (var unavailable in new[] { uncachedDevice, unknownToIngestion })

@@ -5,7 +5,7 @@ using HomeIQ.Tests.Integration;
 namespace HomeIQ.Tests.Integration;
 
 /// <summary>
-/// The real HomeIQ AppHost composition, started once for the whole test assembly, plus sample projects that
+/// The real HomeIQ AppHost composition with the Aspire dashboard, started once for the whole test assembly, plus sample projects that
 /// reference its servers: "echo" (references everything), "echo-replicated" (two replicas) and "restartable".
 /// </summary>
 public sealed class AppHostFixture : IAsyncLifetime
@@ -23,7 +23,7 @@ public sealed class AppHostFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout();
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = TestApps.ToTestOutput, ct);
+        var builder = await TestApps.CreateAppHostAsync(ct, dashboard: true);
         var devicesDb = builder.CreateResourceBuilder<PostgresDatabaseResource>("devicesdb");
         var cache = builder.CreateResourceBuilder<RedisResource>("cache");
         var messaging = builder.CreateResourceBuilder<RabbitMQServerResource>("messaging");

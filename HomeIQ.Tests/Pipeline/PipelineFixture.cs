@@ -33,7 +33,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         await HomeAssistant.StartAsync(ct);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = TestApps.ToTestOutput, ct);
+        var builder = await TestApps.CreateAppHostAsync(ct);
         // Read when each ingestion process starts: the bridge is configured as in run mode, once a home exists for it.
         builder.CreateResourceBuilder<ProjectResource>("ingestion").WithEnvironment(context =>
         {
@@ -72,8 +72,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     public async Task BridgeHomeAssistantAsync(Guid homeId, CancellationToken ct)
     {
         _homeAssistantHome = homeId;
-        var restart = await App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("ingestion", KnownResourceCommands.Restart, ct);
-        Assert.True(restart.Success, restart.ErrorMessage);
+        await App.CommandAsync("ingestion", KnownResourceCommands.RestartCommand, ct);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
     }
 

@@ -51,7 +51,7 @@ public sealed class ReadingsFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
-        var builder = DistributedApplicationTestingBuilder.Create(TestApps.Options());
+        var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var messaging = builder.AddRabbitMQ("messaging");
         var identity = builder.AddIdentityService(postgres);

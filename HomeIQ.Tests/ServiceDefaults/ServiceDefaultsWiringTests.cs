@@ -1,7 +1,7 @@
 using System.Net;
-using HomeIQ.ServiceDefaults.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace HomeIQ.Tests.ServiceDefaults;
 

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
-using HomeIQ.Hosting;
-using HomeIQ.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,8 +17,8 @@ var rounds = Arg("--rounds", 6); // even: each side goes first equally often
 var inFlight = Arg("--in-flight", 256);
 const int Prefetch = 64;
 
-Console.WriteLine($"Starting RabbitMQ (HomeIQ local orchestrator)…");
-var appBuilder = DistributedApplicationTestingBuilder.Create(new DistributedApplicationOptions { ResourceOutput = _ => { } });
+Console.WriteLine("Starting RabbitMQ (Aspire, as a local server)…");
+var appBuilder = BenchApps.CreateBuilder();
 appBuilder.AddRabbitMQ("messaging");
 await using var app = await appBuilder.BuildAsync();
 await app.StartAsync();

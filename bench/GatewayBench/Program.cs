@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using HomeIQ.Hosting;
-using HomeIQ.Hosting.Testing;
 
 // GET /api/v1/homes/{homeId}/devices/{deviceId} (an authenticated, per-home read of the registry in Postgres plus the device's
 // last state in Redis) through the gateway and directly against Devices, alternating, with the same concurrency and duration;
@@ -14,8 +12,8 @@ var seconds = Arg("--seconds", 10);
 var concurrency = Arg("--concurrency", 32);
 var rounds = Arg("--rounds", 4);
 
-Console.WriteLine("Starting postgres, redis, rabbitmq, identity, devices and gateway (HomeIQ local orchestrator)…");
-var builder = DistributedApplicationTestingBuilder.Create(new DistributedApplicationOptions { ResourceOutput = _ => { } });
+Console.WriteLine("Starting postgres, redis, rabbitmq (Aspire, as local servers), identity, devices and gateway…");
+var builder = BenchApps.CreateBuilder();
 var postgres = builder.AddPostgres("postgres");
 var identityDb = postgres.AddDatabase("identitydb");
 var devicesDb = postgres.AddDatabase("devicesdb");
@@ -35,12 +33,12 @@ await using var app = await builder.BuildAsync();
 await app.StartAsync();
 await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway");
 
-using var setup = app.CreateHttpClient("gateway");
+using var setup = app.CreateHttpClient("gateway", "http");
 var home = await BenchHome.CreateAsync(setup, deviceCount: 1);
 var token = home.Token;
 var path = $"/api/v1/homes/{home.HomeId}/devices/{home.Devices[0]}";
 
-var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("devices"), ["gateway"] = app.GetEndpoint("gateway") };
+var targets = new Dictionary<string, Uri> { ["direct"] = app.GetEndpoint("devices", "http"), ["gateway"] = app.GetEndpoint("gateway", "http") };
 Console.WriteLine($"{concurrency} concurrent clients, {seconds} s per measurement, {rounds} rounds, alternating which side goes first");
 await RunAsync(targets["direct"], path, token, 3, concurrency); // warm-up of both paths (JIT, connection pools)
 await RunAsync(targets["gateway"], path, token, 3, concurrency);

@@ -3,9 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using HomeIQ.Hosting;
-using HomeIQ.Hosting.ApplicationModel;
-using HomeIQ.Hosting.Testing;
 using HomeIQ.Tests.Pipeline;
 using Npgsql;
 using NpgsqlTypes;
@@ -22,18 +19,12 @@ var batch = Arg("--batch", 1000);
 var latencySeconds = Arg("--latency-seconds", 30);
 var rate = Arg("--rate", 0); // readings/s offered in the sustained phase; 0 = as fast as ingestion answers (the broker's backlog then grows)
 
-Console.WriteLine("Starting the AppHost composition (HomeIQ local orchestrator, Release builds)…");
+Console.WriteLine("Starting the AppHost composition (Aspire, servers as local processes, Release builds)…");
 // The services log warnings and errors only; they go to a file, for when a run goes wrong.
 var serviceLogPath = Path.Combine(Path.GetTempPath(), "homeiq-pipelinebench.log");
 await using var serviceLog = new StreamWriter(serviceLogPath) { AutoFlush = true };
 Console.WriteLine($"Service output: {serviceLogPath}");
-var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.HomeIQ_AppHost>([], o => o.ResourceOutput = line =>
-{
-    lock (serviceLog)
-    {
-        serviceLog.WriteLine(FormattableString.Invariant($"{line.Timestamp:HH:mm:ss.fff} {line.Resource} | {line.Text}"));
-    }
-});
+var builder = await BenchApps.CreateAppHostAsync<Projects.HomeIQ_AppHost>(serviceLog);
 builder.CreateResourceBuilder<ProjectResource>("gateway")
     .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000");
 foreach (var service in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
@@ -47,8 +38,8 @@ foreach (var service in new[] { "ingestion", "readings", "gateway" })
     await app.ResourceNotifications.WaitForResourceHealthyAsync(service);
 }
 
-var gateway = app.GetEndpoint("gateway");
-var (homeId, _, hubKey, devices) = await BenchHome.CreateAsync(app.CreateHttpClient("gateway"), workers + 1);
+var gateway = app.GetEndpoint("gateway", "http");
+var (homeId, _, hubKey, devices) = await BenchHome.CreateAsync(app.CreateHttpClient("gateway", "http"), workers + 1);
 await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync("readingsdb") ?? throw new InvalidOperationException("no readingsdb"));
 var probeDevice = devices[^1];
 var loadDevices = devices.Take(workers).ToArray();
@@ -58,14 +49,14 @@ await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers 
 await DrainAsync();
 
 Console.WriteLine(rate > 0 ? $"Sustained: {rate:N0} readings/s offered for {seconds} s…" : $"Sustained: as fast as accepted, {seconds} s…");
-var cpuBefore = CpuByResource();
+var cpuBefore = await CpuByResourceAsync();
 var storedBefore = await StoredAsync();
 var window = Stopwatch.StartNew();
 var load = await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch, TargetRate = rate > 0 ? rate : null },
     TimeSpan.FromSeconds(seconds));
 var storedAtEnd = await StoredAsync();
 var elapsed = window.Elapsed.TotalSeconds;
-var cpuAfter = CpuByResource();
+var cpuAfter = await CpuByResourceAsync();
 var committedRate = (storedAtEnd - storedBefore) / elapsed;
 var acceptedRate = load.Acknowledged / elapsed;
 Console.WriteLine(FormattableString.Invariant($"  accepted (202) {acceptedRate:N0}/s, committed {committedRate:N0}/s; {load}"));
@@ -223,9 +214,11 @@ async Task<double> RawCopyRateAsync(int rows)
     return rate;
 }
 
-// CPU seconds (user + system) of each resource's whole process tree, from /proc.
-Dictionary<string, double> CpuByResource()
+// CPU seconds (user + system) of each resource's whole process trees (all its replicas; for a project, `dotnet run` and the
+// service under it), from /proc.
+async Task<Dictionary<string, double>> CpuByResourceAsync()
 {
+    var processes = await ProcessesByResourceAsync();
     var parents = new Dictionary<int, int>();
     var cpu = new Dictionary<int, double>();
     foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -245,13 +238,9 @@ Dictionary<string, double> CpuByResource()
         }
     }
     var result = new Dictionary<string, double>();
-    foreach (var state in app.ResourceNotifications.CurrentStates)
+    foreach (var (resource, roots) in processes)
     {
-        var roots = state.Snapshot.ProcessIds.ToHashSet();
-        if (roots.Count > 0)
-        {
-            result[state.Resource.Name] = cpu.Where(p => IsUnder(p.Key, roots)).Sum(p => p.Value);
-        }
+        result[resource] = cpu.Where(p => IsUnder(p.Key, roots)).Sum(p => p.Value);
     }
     result["load generator"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
     return result;
@@ -270,5 +259,36 @@ Dictionary<string, double> CpuByResource()
     }
 }
 
-
-
+// The process DCP started for each instance (its "executable.pid"), grouped by resource: the replicas of a resource together.
+async Task<Dictionary<string, HashSet<int>>> ProcessesByResourceAsync()
+{
+    var latest = new Dictionary<string, ResourceEvent>();
+    // WatchAsync first replays the current state of every instance, then waits for changes.
+    using var replayed = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+    try
+    {
+        await foreach (var e in app.ResourceNotifications.WatchAsync(replayed.Token))
+        {
+            latest[e.ResourceId] = e;
+        }
+    }
+    catch (OperationCanceledException)
+    {
+    }
+    var result = new Dictionary<string, HashSet<int>>();
+    foreach (var e in latest.Values)
+    {
+        int? pid = e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch
+        {
+            int value => value,
+            long value => (int)value,
+            string text when int.TryParse(text, CultureInfo.InvariantCulture, out var value) => value,
+            _ => null,
+        };
+        if (pid is { } found)
+        {
+            (result.TryGetValue(e.Resource.Name, out var pids) ? pids : result[e.Resource.Name] = []).Add(found);
+        }
+    }
+    return result;
+}

@@ -13,8 +13,11 @@ internal static class Extensions
         builder.Services.AddSingleton<WebSocketForwarder>();
         // Forwarded requests carry streamed bodies: a retry would resend a consumed body, so the forwarder opts out of
         // the standard pipeline and keeps a plain timeout; the overview's calls keep resilience.
+        // RemoveAllResilienceHandlers is experimental (EXTEXP0001); it is the library's own way to opt one client out.
+#pragma warning disable EXTEXP0001
         builder.Services.AddHttpClient(Forwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
-            .DisableStandardResilience()
+            .RemoveAllResilienceHandlers()
+#pragma warning restore EXTEXP0001
             .RemoveAllLoggers() // the gateway's own request telemetry covers these calls; per-call log scopes cost throughput
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false });
         builder.Services.AddHttpClient(Apis.OverviewApi.ClientName);

@@ -4,6 +4,7 @@ using HomeIQ.Ingestion.Pipeline;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace HomeIQ.Ingestion;
 
@@ -29,7 +30,7 @@ internal static class Extensions
         builder.AddEventBus("messaging");
         builder.Services.AddHttpClient(DeviceDirectory.HttpClientName, c => c.BaseAddress = new("http://devices"))
             .AddServiceToken()
-            .ConfigureStandardResilience(FailFast);
+            .AddFailFastResilienceHandler();
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<ReadingPipeline>();
         builder.Services.AddSingleton<IReadingPipeline>(sp => sp.GetRequiredService<ReadingPipeline>());
@@ -41,7 +42,7 @@ internal static class Extensions
     {
         builder.Services.AddHttpClient(HubKeys.HttpClientName, c => c.BaseAddress = new("http://identity"))
             .AddServiceToken()
-            .ConfigureStandardResilience(FailFast);
+            .AddFailFastResilienceHandler();
         builder.Services.AddSingleton<HubKeys>();
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, HubKeyAuthenticationHandler>(HubKeyAuthenticationHandler.SchemeName, configureOptions: null);
@@ -53,10 +54,30 @@ internal static class Extensions
     }
 
     /// <summary>
+    /// Replaces the standard handler the service defaults give every client with one using <see cref="FailFast"/> options.
+    /// The library adds the new handler innermost; it goes back outermost, so that the retry resolves the service again.
+    /// </summary>
+    private static IHttpClientBuilder AddFailFastResilienceHandler(this IHttpClientBuilder builder)
+    {
+        // Experimental (EXTEXP0001), but it is the library's own way to replace the handler added to every client; options
+        // configured for "{client}-standard" do not reach that shared handler.
+#pragma warning disable EXTEXP0001
+        builder.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        builder.AddStandardResilienceHandler(FailFast);
+        return builder.ConfigureAdditionalHttpMessageHandlers(static (handlers, _) =>
+        {
+            var resilience = handlers.OfType<ResilienceHandler>().Single();
+            handlers.Remove(resilience);
+            handlers.Insert(0, resilience);
+        });
+    }
+
+    /// <summary>
     /// Lookups sit on the request path, and "unavailable" is a clear answer (503 + Retry-After): one quick retry, then give up,
     /// instead of the standard 3 retries over up to 30 s.
     /// </summary>
-    private static void FailFast(HomeIQ.ServiceDefaults.Resilience.HttpStandardResilienceOptions options)
+    private static void FailFast(HttpStandardResilienceOptions options)
     {
         options.Retry.MaxRetryAttempts = 1;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Eventing;
+using Aspire.Hosting.Lifecycle;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HomeIQ.Hosting;
+
+/// <summary>
+/// Two things Aspire leaves to the AppHost, for projects:
+/// <list type="bullet">
+/// <item>A project whose process ended without anyone asking (a crash, a kill -9) is started again after 1 s, then 2, 4 … up to 30 s
+/// while it keeps crashing. A stop from the dashboard or a command is respected.</item>
+/// <item>Stopping is graceful and quick: DCP runs a project as <c>dotnet run</c>, which does not pass DCP's stop signal on to the
+/// service, so the service would be killed seconds later without shutting down. The service gets SIGTERM first.</item>
+/// </list>
+/// </summary>
+internal sealed class ProjectSupervisor(
+    ResourceNotificationService notifications,
+    IHostApplicationLifetime lifetime,
+    IServiceProvider services,
+    ILogger<ProjectSupervisor> logger) : IDistributedApplicationEventingSubscriber, IAsyncDisposable
+{
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StableAfter = TimeSpan.FromMinutes(1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, bool> _stopRequested = new();
+    private readonly ConcurrentDictionary<string, (int Crashes, DateTime LastStart)> _history = new();
+    private readonly ConcurrentDictionary<string, string?> _lastState = new();
+    private readonly ConcurrentDictionary<ResourceCommandAnnotation, bool> _wrapped = new();
+    private Task _watch = Task.CompletedTask;
+
+    public Task SubscribeAsync(IDistributedApplicationEventing eventing, DistributedApplicationExecutionContext executionContext, CancellationToken cancellationToken)
+    {
+        if (!executionContext.IsRunMode)
+        {
+            return Task.CompletedTask;
+        }
+        // The lifecycle commands exist once DCP has prepared the resource, which is before it first starts.
+        eventing.Subscribe<BeforeResourceStartedEvent>((e, _) =>
+        {
+            if (e.Resource is ProjectResource project)
+            {
+                WrapCommands(project);
+            }
+            return Task.CompletedTask;
+        });
+        _watch = Task.Run(() => WatchAsync(_stopping.Token), CancellationToken.None);
+        // On Ctrl+C every service shuts down gracefully, in parallel, while DCP stops the rest.
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            foreach (var id in _lastState.Where(s => s.Value == KnownResourceStates.Running).Select(s => s.Key))
+            {
+                StopService(id);
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Sends SIGTERM to the service process of one project instance (the child of its <c>dotnet run</c>).</summary>
+    private void StopService(string resourceId)
+    {
+
+        if (!notifications.TryGetCurrentState(resourceId, out var e)
+            || e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is not int pid || pid <= 0)
+        {
+            return;
+        }
+        foreach (var child in ServiceProcesses.ChildrenOf(pid))
+        {
+            _ = ServiceProcesses.Terminate(child);
+        }
+    }
+
+    /// <summary>Remembers which instances someone stopped on purpose, and forgets it when they are started again.</summary>
+    private void WrapCommands(ProjectResource project)
+    {
+        foreach (var command in project.Annotations.OfType<ResourceCommandAnnotation>().Where(c => !_wrapped.ContainsKey(c)).ToList())
+        {
+            bool? stopped = command.Name == KnownResourceCommands.StopCommand ? true
+                : command.Name == KnownResourceCommands.StartCommand || command.Name == KnownResourceCommands.RestartCommand ? false
+                : null;
+            if (stopped is not { } value)
+            {
+                continue;
+            }
+            project.Annotations.Remove(command);
+            var wrapped = new ResourceCommandAnnotation(command.Name, command.DisplayName, command.UpdateState, context =>
+            {
+                _stopRequested[context.ResourceName] = value;
+                if (command.Name != KnownResourceCommands.StartCommand)
+                {
+                    StopService(context.ResourceName);
+                }
+                return command.ExecuteCommand(context);
+            }, command.DisplayDescription, command.Arguments, command.ConfirmationMessage, command.IconName, command.IconVariant, command.IsHighlighted,
+                command.Visibility, command.ValidateArguments);
+            _wrapped[wrapped] = true;
+            project.Annotations.Add(wrapped);
+        }
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var e in notifications.WatchAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Resource is not ProjectResource)
+                {
+                    continue;
+                }
+                var state = e.Snapshot.State?.Text;
+                var previous = _lastState.GetValueOrDefault(e.ResourceId);
+                _lastState[e.ResourceId] = state;
+                if (state == KnownResourceStates.Running && previous != KnownResourceStates.Running)
+                {
+                    var (crashes, lastStart) = _history.GetValueOrDefault(e.ResourceId);
+                    _history[e.ResourceId] = (DateTime.UtcNow - lastStart > StableAfter ? 0 : crashes, DateTime.UtcNow);
+                }
+                var ended = state == KnownResourceStates.Exited || state == KnownResourceStates.Finished;
+                if (ended && previous == KnownResourceStates.Running && !_stopRequested.GetValueOrDefault(e.ResourceId)
+                    && !lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    _ = RestartAsync(e.ResourceId, e.Snapshot.ExitCode, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RestartAsync(string resourceId, int? exitCode, CancellationToken cancellationToken)
+    {
+        var (crashes, lastStart) = _history.GetValueOrDefault(resourceId);
+        _history[resourceId] = (crashes + 1, lastStart);
+        var delay = TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, Math.Pow(2, crashes)));
+        logger.LogWarning("'{Resource}' exited unexpectedly (exit code {ExitCode}); restarting it in {Delay} s.", resourceId, exitCode, delay.TotalSeconds);
+        try
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            if (_stopRequested.GetValueOrDefault(resourceId) || lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return;
+            }
+            var result = await services.GetRequiredService<ResourceCommandService>()
+                .ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+            if (!result.Success)
+            {
+                logger.LogError("Restarting '{Resource}' failed: {Error}", resourceId, result.Message);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Restarting '{Resource}' failed.", resourceId);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _watch.ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

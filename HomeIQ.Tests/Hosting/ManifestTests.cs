@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HomeIQ.Tests.Integration;
+
+namespace HomeIQ.Tests.Hosting;
+
+/// <summary>Aspire's own manifest publisher describes the AppHost for azd: servers as containers, projects, parameters as inputs.</summary>
+public sealed class ManifestTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("homeiq-manifest-").FullName;
+
+    [Fact]
+    public async Task TheManifestListsEveryResourceWithServersAsContainersAndNoMachinePathOrSecretValue()
+    {
+        var ct = TestApps.Timeout();
+        var dataDirectory = TestApps.Args()[0].Split('=', 2)[1];
+        var path = Path.Combine(_directory, "aspire-manifest.json");
+        var psi = new ProcessStartInfo(TestApps.AppHostExecutable, ["--publisher", "manifest", "--output-path", path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["HomeIQ__DataDirectory"] = dataDirectory;
+        using var appHost = Process.Start(psi)!;
+        var output = appHost.StandardOutput.ReadToEndAsync(ct);
+        var errors = appHost.StandardError.ReadToEndAsync(ct);
+        await appHost.WaitForExitAsync(ct);
+        Assert.True(appHost.ExitCode == 0, $"exit code {appHost.ExitCode}: {await output}{await errors}");
+
+        var text = await File.ReadAllTextAsync(path, ct);
+        var resources = JsonDocument.Parse(text).RootElement.GetProperty("resources");
+        string TypeOf(string name) => resources.GetProperty(name).GetProperty("type").GetString()!;
+
+        Assert.All(new[] { "postgres", "cache", "messaging" }, name => Assert.Equal("container.v0", TypeOf(name)));
+        Assert.All(new[] { "identitydb", "devicesdb", "readingsdb" }, name => Assert.Equal("value.v0", TypeOf(name)));
+        Assert.All(new[] { "identity", "devices", "ingestion", "readings", "gateway" }, name => Assert.Equal("project.v0", TypeOf(name)));
+        Assert.All(new[] { "postgres-password", "cache-password", "messaging-password", "ingestion-client-secret" }, name =>
+        {
+            Assert.Equal("parameter.v0", TypeOf(name));
+            Assert.True(resources.GetProperty(name).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+        });
+        // Local mode never reaches the manifest: no data directory, session path or server binary of this machine.
+        Assert.DoesNotContain(dataDirectory, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("/var/lib/homeiq", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("/usr/lib/postgresql", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("-server\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.GetTempPath(), text, StringComparison.Ordinal);
+        Assert.All(ProjectPaths(resources), p => Assert.False(Path.IsPathRooted(p), $"{p} is an absolute path"));
+        // Secrets appear only as references to their parameter ({name.value}), never as values.
+        foreach (var secret in await UserSecretValuesAsync(ct))
+        {
+            Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
+        }
+        Assert.Contains("{postgres-password.value}", text, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<string> ProjectPaths(JsonElement resources) =>
+        resources.EnumerateObject().Where(r => r.Value.TryGetProperty("path", out _)).Select(r => r.Value.GetProperty("path").GetString()!);
+
+    /// <summary>The AppHost's generated parameter values kept in its user secrets, when this machine has run it.</summary>
+    private static async Task<IEnumerable<string>> UserSecretValuesAsync(CancellationToken ct)
+    {
+        var file = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".microsoft", "usersecrets", "homeiq-apphost", "secrets.json");
+        if (!File.Exists(file))
+        {
+            return [];
+        }
+        var secrets = JsonDocument.Parse(await File.ReadAllTextAsync(file, ct)).RootElement;
+        return secrets.EnumerateObject().Where(p => p.Name.StartsWith("Parameters:", StringComparison.Ordinal) && p.Value.ValueKind == JsonValueKind.String)
+            .Select(p => p.Value.GetString()!).Where(v => v.Length >= 8).ToList();
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
