@@ -29,6 +29,8 @@ internal sealed class LocalServerSubscriber(
     private readonly ConcurrentDictionary<IResource, bool> _running = new();
     private DataDirectories? _directories;
     private Task _mirror = Task.CompletedTask;
+    private readonly List<Task> _forwarders = [];
+    private readonly HashSet<string> _forwarded = [];
 
     public async Task SubscribeAsync(IDistributedApplicationEventing eventing, DistributedApplicationExecutionContext executionContext, CancellationToken cancellationToken)
     {
@@ -199,6 +201,25 @@ internal sealed class LocalServerSubscriber(
         Add(KnownResourceCommands.RestartCommand, "Restart", "ArrowCounterclockwise", state => state == KnownResourceStates.Running);
     }
 
+    /// <summary>The server's own output is the server resource's console log too, as a container's would be.</summary>
+    private async Task ForwardConsoleAsync(string processId, IResource server, CancellationToken cancellationToken)
+    {
+        var console = loggers.GetLogger(server);
+        try
+        {
+            await foreach (var batch in loggers.WatchAsync(processId).WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var line in batch)
+                {
+                    console.Log(line.IsErrorMessage ? LogLevel.Error : LogLevel.Information, "{Line}", line.Content);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     /// <summary>Mirrors each server process's state onto its server resource and databases; announces the connection string once it runs.</summary>
     private async Task MirrorAsync(IDistributedApplicationEventing eventing, CancellationToken cancellationToken)
     {
@@ -209,6 +230,11 @@ internal sealed class LocalServerSubscriber(
                 if (!_serverOfProcess.TryGetValue(e.Resource, out var server))
                 {
                     continue;
+                }
+                if (_forwarded.Add(e.ResourceId))
+                {
+                    // DCP keeps an executable's output under its instance id.
+                    _forwarders.Add(Task.Run(() => ForwardConsoleAsync(e.ResourceId, server, cancellationToken), CancellationToken.None));
                 }
                 var snapshot = e.Snapshot;
                 var running = snapshot.State?.Text == KnownResourceStates.Running;
@@ -254,6 +280,7 @@ internal sealed class LocalServerSubscriber(
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _mirror.ConfigureAwait(false);
+        await Task.WhenAll(_forwarders).ConfigureAwait(false);
         _stopping.Dispose();
         _directories?.RemoveSession();
     }

@@ -54,22 +54,24 @@ internal sealed class ProjectSupervisor(
         {
             foreach (var id in _lastState.Where(s => s.Value == KnownResourceStates.Running).Select(s => s.Key))
             {
-                StopService(id);
+                if (RunnerPid(id) is { } pid)
+                {
+                    TerminateChildren(pid);
+                }
             }
         });
         return Task.CompletedTask;
     }
 
-    /// <summary>Sends SIGTERM to the service process of one project instance (the child of its <c>dotnet run</c>).</summary>
-    private void StopService(string resourceId)
-    {
+    /// <summary>The <c>dotnet run</c> process DCP started for one project instance.</summary>
+    private int? RunnerPid(string resourceId) =>
+        notifications.TryGetCurrentState(resourceId, out var e)
+        && e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is int pid && pid > 0 ? pid : null;
 
-        if (!notifications.TryGetCurrentState(resourceId, out var e)
-            || e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is not int pid || pid <= 0)
-        {
-            return;
-        }
-        foreach (var child in ServiceProcesses.ChildrenOf(pid))
+    /// <summary>Sends SIGTERM to the service process, the child of <c>dotnet run</c>.</summary>
+    private static void TerminateChildren(int runner)
+    {
+        foreach (var child in ServiceProcesses.ChildrenOf(runner))
         {
             _ = ServiceProcesses.Terminate(child);
         }
@@ -88,14 +90,23 @@ internal sealed class ProjectSupervisor(
                 continue;
             }
             project.Annotations.Remove(command);
-            var wrapped = new ResourceCommandAnnotation(command.Name, command.DisplayName, command.UpdateState, context =>
+            var wrapped = new ResourceCommandAnnotation(command.Name, command.DisplayName, command.UpdateState, async context =>
             {
                 _stopRequested[context.ResourceName] = value;
-                if (command.Name != KnownResourceCommands.StartCommand)
+                if (command.Name == KnownResourceCommands.StartCommand)
                 {
-                    StopService(context.ResourceName);
+                    return await command.ExecuteCommand(context).ConfigureAwait(false);
                 }
-                return command.ExecuteCommand(context);
+                // DCP must see the process alive when it stops it (it fails to stop one that already exited), so the service
+                // gets its SIGTERM a moment after DCP's own signal, which `dotnet run` ignores.
+                var runner = RunnerPid(context.ResourceName);
+                var stop = command.ExecuteCommand(context);
+                await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+                if (runner is { } pid)
+                {
+                    TerminateChildren(pid);
+                }
+                return await stop.ConfigureAwait(false);
             }, command.DisplayDescription, command.Arguments, command.ConfirmationMessage, command.IconName, command.IconVariant, command.IsHighlighted,
                 command.Visibility, command.ValidateArguments);
             _wrapped[wrapped] = true;

@@ -29,11 +29,13 @@ public sealed class AppHostProcessTests
         // The gateway starts only when every server and service it waits for is healthy.
         await UntilAsync(() => Descendants(second.Id).Any(p => CommandLine(p).Contains("HomeIQ.Gateway", StringComparison.Ordinal)), ct);
         var running = Descendants(second.Id);
+        var names = running.Select(p => $"{Comm(p)} {CommandLine(p)}").ToList();
         Native.Kill(second.Id, 15); // SIGTERM, as Ctrl+C or a service manager stops it
         await second.WaitForExitAsync(ct);
 
         await UntilAsync(() => !running.Any(TestApps.IsAlive), ct, TimeSpan.FromSeconds(30));
-        Assert.Contains(running, p => CommandLine(p).Contains("beam.smp", StringComparison.Ordinal) || Comm(p) == "beam.smp");
+        Assert.All(new[] { "postgres", "redis-server", "beam.smp", "epmd", "HomeIQ.Identity", "HomeIQ.Gateway" },
+            name => Assert.Contains(names, n => n.Contains(name, StringComparison.Ordinal)));
     }
 
     private static Process StartAppHost(string dataDirectory)
