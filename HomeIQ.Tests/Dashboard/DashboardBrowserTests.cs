@@ -79,12 +79,7 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
     {
         var ct = TestApps.Timeout();
         var gateway = new IdentityClient(fixture.App.CreateHttpClient("gateway"));
-        var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
-        using var keyResponse = await gateway.SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/hub-keys", token, new { name = "Hub" });
-        var hubKey = (await keyResponse.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("key").GetString()!;
-        using var device = await gateway.SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/devices", token,
-            new { name = "Thermometer", kind = "sensor", capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0 } } });
-        var deviceId = (await device.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
+        var (_, _, hubKey, deviceId) = await gateway.CreateHubHomeAsync();
         // The test starts the trace itself, so it knows the id to open.
         var traceId = ActivityTraceId.CreateRandom();
         using var ingest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings")

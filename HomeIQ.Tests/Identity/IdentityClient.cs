@@ -44,4 +44,18 @@ internal sealed class IdentityClient(HttpClient http)
         var created = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         return (created.GetProperty("home").GetProperty("id").GetGuid(), created.GetProperty("tokens").GetProperty("accessToken").GetString()!);
     }
+
+    /// <summary>A new user's home with a hub key and one thermometer, as a hub would be set up.</summary>
+    public async Task<(Guid HomeId, string Token, string HubKey, Guid DeviceId)> CreateHubHomeAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (homeId, token) = await CreateHomeAsync((await RegisterAndLoginAsync(NewEmail())).GetProperty("accessToken").GetString()!);
+        using var key = await SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/hub-keys", token, new { name = "Hub" });
+        Assert.Equal(System.Net.HttpStatusCode.Created, key.StatusCode);
+        var hubKey = (await key.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("key").GetString()!;
+        using var device = await SendAsync(HttpMethod.Post, $"/api/v1/homes/{homeId}/devices", token,
+            new { name = "Thermometer", kind = "sensor", capabilities = new[] { new { metric = "temperature", unit = "°C", min = -40.0, max = 85.0 } } });
+        device.EnsureSuccessStatusCode();
+        return (homeId, token, hubKey, (await device.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid());
+    }
 }
