@@ -36,8 +36,10 @@ var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
     .WithReplicas(2)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(cache).WaitFor(cache)
-    .WithReference(identity).WaitFor(identity) // hub keys, and this service's own token
-    .WithReference(devices).WaitFor(devices) // device lookups
+    // Hub keys and its own token from Identity, device lookups from Devices: asked per request (503 with Retry-After while
+    // either is down), so no wait: it starts alongside them.
+    .WithReference(identity)
+    .WithReference(devices)
     .WithEnvironment("Authentication__Client__Secret", ingestionClientSecret)
     .WithHttpHealthCheck("/health");
 if (builder.Configuration["HomeAssistant:Url"] is { Length: > 0 } homeAssistantUrl)
@@ -57,12 +59,13 @@ var readings = builder.AddProject<Projects.HomeIQ_Readings>("readings")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
-// The single entry point for clients and hubs: the only resource with external endpoints.
+// The single entry point for clients and hubs: the only resource with external endpoints. It validates tokens with Identity's
+// keys (fetched on the first request) and routes by discovery name, answering 503 for a service that is not up yet: no waits.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
-    .WithReference(identity).WaitFor(identity) // validates tokens with Identity's keys, routes /api/v1/auth and homes to it
-    .WithReference(devices).WaitFor(devices)
-    .WithReference(readings).WaitFor(readings)
-    .WithReference(ingestion).WaitFor(ingestion)
+    .WithReference(identity)
+    .WithReference(devices)
+    .WithReference(readings)
+    .WithReference(ingestion)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 
