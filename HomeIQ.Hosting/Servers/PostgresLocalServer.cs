@@ -1,4 +1,5 @@
 using System.Globalization;
+using Aspire.Hosting;
 
 namespace HomeIQ.Hosting.Servers;
 
@@ -55,17 +56,28 @@ internal sealed class PostgresLocalServer : LocalServer
         {
             return;
         }
+        if (Directory.Exists(data) && Directory.EnumerateFileSystemEntries(data).Any())
+        {
+            throw new DistributedApplicationException($"{data} is not empty but holds no PostgreSQL data directory (no PG_VERSION); move it away or choose another volume.");
+        }
+        // initdb works in a staging directory that is renamed into place when complete: an AppHost killed mid-initdb leaves
+        // no half-made data directory behind, only a staging one that the next start replaces.
+        var staging = data.TrimEnd('/') + ".initdb";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
         log($"initdb {data}");
-        Directory.CreateDirectory(data);
+        Directory.CreateDirectory(staging);
         var pwfile = Path.Combine(context.ConfigDirectory, "pwfile");
         Binaries.WritePrivateFile(pwfile, password, context.RunAsUser);
         if (context.RunAsUser is not null)
         {
-            Binaries.Chown(data, context.RunAsUser);
+            Binaries.Chown(staging, context.RunAsUser);
         }
         try
         {
-            List<string> args = ["-D", data, "-U", "postgres", $"--pwfile={pwfile}", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C"];
+            List<string> args = ["-D", staging, "-U", "postgres", $"--pwfile={pwfile}", "-A", "scram-sha-256", "-E", "UTF8", "--locale=C"];
             if (!context.Durable)
             {
                 args.Add("--no-sync");
@@ -77,6 +89,11 @@ internal sealed class PostgresLocalServer : LocalServer
         {
             File.Delete(pwfile);
         }
+        if (Directory.Exists(data))
+        {
+            Directory.Delete(data);
+        }
+        Directory.Move(staging, data);
     }
 
     /// <summary>

@@ -193,9 +193,10 @@ public sealed class HomeAssistantBridgeTests
         var values = bridge.Pipeline.Readings.Where(r => r.DeviceId == meter.DeviceId).Select(r => r.Value).ToHashSet();
         Assert.Equal(200, afterRestart);
         Assert.All(Enumerable.Range(0, 400), i => Assert.Contains((double)i, values));
-        Assert.Equal(1, bridge.Metrics.Reconnects);
-        Assert.Equal(2, server.Received.Count(m => m["type"]!.GetValue<string>() == "subscribe_events" && m["event_type"]!.GetValue<string>() == "state_changed"));
-        Assert.Equal(2, server.Connections);
+        // One reconnect, or a few more on a loaded machine (a handshake that times out): each counted, and each connection subscribed.
+        Assert.InRange(bridge.Metrics.Reconnects, 1, 3);
+        Assert.Equal(bridge.Metrics.Reconnects + 1, server.Connections);
+        Assert.Equal(server.Connections, server.Received.Count(m => m["type"]!.GetValue<string>() == "subscribe_events" && m["event_type"]!.GetValue<string>() == "state_changed"));
     }
 
     [Fact]

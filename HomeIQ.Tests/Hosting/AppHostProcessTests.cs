@@ -15,7 +15,7 @@ public sealed class AppHostProcessTests
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         var dataDirectory = TestApps.Args()[0].Split('=', 2)[1];
 
-        using (var first = StartAppHost(dataDirectory))
+        using (var first = StartAppHost(dataDirectory, out _))
         {
             // Mid-start: Postgres is up, the services are still waiting for their servers or starting.
             await UntilAsync(() => Descendants(first.Id).Any(p => CommandLine(p).Contains("postgres", StringComparison.Ordinal)), ct);
@@ -25,9 +25,8 @@ public sealed class AppHostProcessTests
             await UntilAsync(() => !tree.Any(TestApps.IsAlive), ct, TimeSpan.FromSeconds(60));
         }
 
-        using var second = StartAppHost(dataDirectory);
-        // The gateway starts only when every server and service it waits for is healthy.
-        await UntilAsync(() => Descendants(second.Id).Any(p => CommandLine(p).Contains("HomeIQ.Gateway", StringComparison.Ordinal)), ct);
+        using var second = StartAppHost(dataDirectory, out var ready);
+        await ready.Task.WaitAsync(ct); // HomeIQ.Hosting's "All N resources are running and healthy"
         var running = Descendants(second.Id);
         var names = running.Select(p => $"{Comm(p)} {CommandLine(p)}").ToList();
         Native.Kill(second.Id, 15); // SIGTERM, as Ctrl+C or a service manager stops it
@@ -38,8 +37,10 @@ public sealed class AppHostProcessTests
             name => Assert.Contains(names, n => n.Contains(name, StringComparison.Ordinal)));
     }
 
-    private static Process StartAppHost(string dataDirectory)
+    private static Process StartAppHost(string dataDirectory, out TaskCompletionSource ready)
     {
+        var healthy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ready = healthy;
         var psi = new ProcessStartInfo(TestApps.AppHostExecutable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["HomeIQ__DataDirectory"] = dataDirectory;
         psi.Environment["DOTNET_ENVIRONMENT"] = "Development";
@@ -49,7 +50,14 @@ public sealed class AppHostProcessTests
         psi.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         psi.Environment["DcpPublisher__RandomizePorts"] = "true";
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => Log(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            Log(e.Data);
+            if (e.Data?.Contains("resources are running and healthy", StringComparison.Ordinal) == true)
+            {
+                healthy.TrySetResult();
+            }
+        };
         process.ErrorDataReceived += (_, e) => Log(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
