@@ -110,6 +110,10 @@ public sealed class GatewayTests(AppHostFixture fixture)
     [Fact]
     public async Task TheMergedOpenApiDocumentHasTheRoutedPathsOfEveryDeployedService()
     {
+        foreach (var service in new[] { "identity", "devices", "readings", "ingestion" })
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
+        }
         var text = await ThroughGateway().Http.GetStringAsync("/openapi/merged.json", TestContext.Current.CancellationToken);
         var merged = JsonDocument.Parse(text).RootElement;
 
