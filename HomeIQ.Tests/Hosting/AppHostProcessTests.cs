@@ -26,11 +26,23 @@ public sealed class AppHostProcessTests
         }
 
         using var second = StartAppHost(dataDirectory, out var ready);
-        await ready.Task.WaitAsync(ct); // HomeIQ.Hosting's "All N resources are running and healthy"
-        var running = Descendants(second.Id);
-        var names = running.Select(p => $"{Comm(p)} {CommandLine(p)}").ToList();
-        Native.Kill(second.Id, 15); // SIGTERM, as Ctrl+C or a service manager stops it
-        await second.WaitForExitAsync(ct);
+        List<int> running;
+        List<string> names;
+        try
+        {
+            await ready.Task.WaitAsync(ct); // HomeIQ.Hosting's "All N resources are running and healthy"
+            running = Descendants(second.Id);
+            names = running.Select(p => $"{Comm(p)} {CommandLine(p)}").ToList();
+            Native.Kill(second.Id, 15); // SIGTERM, as Ctrl+C or a service manager stops it
+            await second.WaitForExitAsync(ct);
+        }
+        finally
+        {
+            if (!second.HasExited)
+            {
+                second.Kill(); // a failed test must not leave its AppHost running; DCP then stops the rest
+            }
+        }
 
         await UntilAsync(() => !running.Any(TestApps.IsAlive), ct, TimeSpan.FromSeconds(30));
         Assert.All(new[] { "postgres", "redis-server", "beam.smp", "epmd", "HomeIQ.Identity", "HomeIQ.Gateway" },
