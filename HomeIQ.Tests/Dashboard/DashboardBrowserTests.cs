@@ -34,23 +34,22 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
     public async Task ThePrintedLoginLinkOpensTheDashboardAndEveryResourceIsRunningAndHealthy()
     {
         var ct = TestApps.Timeout();
-        var page = await LoggedInPageAsync(ct);
         string[] resources = ["postgres", "cache", "messaging", "identitydb", "devicesdb", "readingsdb", "identity", "devices", "ingestion", "readings", "gateway"];
+        foreach (var name in resources)
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
+        }
+        var page = await LoggedInPageAsync(ct);
 
-        await Expect(page.GetByText("gateway").First);
-        await page.WaitForTimeoutAsync(1000); // let the grid fill in
+        // Other tests stop and start services of this shared AppHost: look until the page shows everything healthy at once.
+        var table = await TextOfAsync(page, (await fixture.App.GetDashboardUrlAsync(ct)).ToString(),
+            text => resources.All(r => text.Contains(r, StringComparison.Ordinal)) && !text.Contains("Unhealthy", StringComparison.Ordinal), ct);
         await ScreenshotAsync(page, "resources");
-        var table = await page.Locator("body").InnerTextAsync();
 
         Assert.All(resources, name => Assert.Contains(name, table, StringComparison.Ordinal));
         Assert.Contains("Running", table, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhealthy", table, StringComparison.Ordinal);
         Assert.DoesNotContain("Failed", table, StringComparison.Ordinal);
-        foreach (var name in resources)
-        {
-            var e = await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
-            Assert.Equal(KnownResourceStates.Running, e.Snapshot.State?.Text);
-        }
     }
 
     [Theory]
@@ -62,13 +61,7 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
         var ct = TestApps.Timeout();
         var page = await LoggedInPageAsync(ct);
 
-        await page.GotoAsync(new Uri(await fixture.App.GetDashboardUrlAsync(ct), $"/consolelogs/resource/{resource}").ToString());
-        var text = "";
-        for (var attempt = 0; attempt < 20 && !text.Contains(line, StringComparison.Ordinal); attempt++)
-        {
-            await page.WaitForTimeoutAsync(500);
-            text = await page.Locator("body").InnerTextAsync();
-        }
+        var text = await TextOfAsync(page, new Uri(await fixture.App.GetDashboardUrlAsync(ct), $"/consolelogs/resource/{resource}").ToString(), line, ct);
         await ScreenshotAsync(page, $"console-{resource}");
 
         Assert.Contains(line, text, StringComparison.Ordinal);
@@ -92,21 +85,50 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Accepted, ingested.StatusCode);
 
         var page = await LoggedInPageAsync(ct);
-        var detail = new Uri(await fixture.App.GetDashboardUrlAsync(ct), $"/traces/detail/{traceId}").ToString();
-        string text = "";
-        for (var attempt = 0; attempt < 30 && !(text.Contains("readings", StringComparison.Ordinal) && text.Contains("ingestion", StringComparison.Ordinal)); attempt++)
-        {
-            // Services export telemetry in batches: reload until every hop has arrived.
-            await page.GotoAsync(detail);
-            await page.WaitForTimeoutAsync(1000);
-            text = await page.Locator("body").InnerTextAsync();
-        }
+        // Services export telemetry in batches: the readings service's consume span is the last to arrive.
+        var text = await TextOfAsync(page, new Uri(await fixture.App.GetDashboardUrlAsync(ct), $"/traces/detail/{traceId}").ToString(), "rabbitmq readings", ct);
         await ScreenshotAsync(page, "trace");
 
         Assert.Contains("gateway", text, StringComparison.Ordinal);
         Assert.Contains("ingestion", text, StringComparison.Ordinal);
         Assert.Contains("readings", text, StringComparison.Ordinal);
-        Assert.Contains("rabbitmq", text, StringComparison.Ordinal); // the broker hop: publish and consume spans
+        Assert.Contains("rabbitmq homeiq.events", text, StringComparison.Ordinal); // the broker hop: the publish …
+        Assert.Contains("rabbitmq readings", text, StringComparison.Ordinal); // … and the consume by readings
+    }
+
+    [Fact]
+    public async Task TheServicesStructuredLogsAndMetricsReachTheDashboard()
+    {
+        var ct = TestApps.Timeout();
+        using var gateway = fixture.App.CreateHttpClient("gateway");
+        (await gateway.GetAsync("/openapi/merged.json", ct)).EnsureSuccessStatusCode(); // some traffic for the gateway's metrics
+        var page = await LoggedInPageAsync(ct);
+        var dashboard = await fixture.App.GetDashboardUrlAsync(ct);
+
+        var logs = await TextOfAsync(page, new Uri(dashboard, "/structuredlogs").ToString(), "HomeIQ.", ct);
+        await ScreenshotAsync(page, "structured-logs");
+        var metrics = await TextOfAsync(page, new Uri(dashboard, "/metrics/resource/gateway").ToString(), "http.server.request.duration", ct);
+        await ScreenshotAsync(page, "metrics");
+
+        Assert.Contains("HomeIQ.", logs, StringComparison.Ordinal); // a HomeIQ logger's category
+        Assert.Contains("http.server.request.duration", metrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>The page's text once it shows <paramref name="expected"/>, reloading while telemetry arrives (or after 30 s).</summary>
+    private static Task<string> TextOfAsync(IPage page, string url, string expected, CancellationToken ct) =>
+        TextOfAsync(page, url, text => text.Contains(expected, StringComparison.Ordinal), ct);
+
+    private static async Task<string> TextOfAsync(IPage page, string url, Func<string, bool> done, CancellationToken ct)
+    {
+        var text = "";
+        for (var attempt = 0; attempt < 30 && !done(text); attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            await page.GotoAsync(url);
+            await page.WaitForTimeoutAsync(1000);
+            text = await page.Locator("body").InnerTextAsync();
+        }
+        return text;
     }
 
     private async Task<IPage> LoggedInPageAsync(CancellationToken ct)
