@@ -33,7 +33,7 @@ public sealed class AppHostProcessTests
             await ready.Task.WaitAsync(ct); // HomeIQ.Hosting's "All N resources are running and healthy"
             running = Descendants(second.Id);
             names = running.Select(p => $"{Comm(p)} {CommandLine(p)}").ToList();
-            Native.Kill(second.Id, 15); // SIGTERM, as Ctrl+C or a service manager stops it
+            HomeIQ.Hosting.ServiceProcesses.Terminate(second.Id); // SIGTERM, as Ctrl+C or a service manager stops it
             await second.WaitForExitAsync(ct);
         }
         finally
@@ -162,11 +162,5 @@ public sealed class AppHostProcessTests
         {
             await Task.Delay(200, timeout.Token);
         }
-    }
-
-    private static class Native
-    {
-        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-        public static extern int Kill(int pid, int signal);
     }
 }

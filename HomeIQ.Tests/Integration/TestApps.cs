@@ -134,15 +134,8 @@ internal static class TestApps
     /// The process that runs the service itself: DCP starts a project through <c>dotnet run</c>, whose child is the service.
     /// For any other resource, the process DCP started.
     /// </summary>
-    public static int ServiceProcess(int pid)
-    {
-        // Children are listed per thread of the parent: look at all of them.
-        var children = Directory.GetDirectories($"/proc/{pid}/task")
-            .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToList();
-        var comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
-        return comm == "dotnet" && children is [var child, ..] ? int.Parse(child, System.Globalization.CultureInfo.InvariantCulture) : pid;
-    }
+    public static int ServiceProcess(int pid) =>
+        File.ReadAllText($"/proc/{pid}/comm").Trim() == "dotnet" && HomeIQ.Hosting.ServiceProcesses.ChildrenOf(pid).ToList() is [var child, ..] ? child : pid;
 
     /// <summary>
     /// Waits until every health check of <paramref name="resource"/> passed in a run that began after <paramref name="since"/>:
