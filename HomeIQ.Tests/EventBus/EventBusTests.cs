@@ -215,7 +215,34 @@ public sealed class EventBusTests(AppHostFixture fixture)
         await host.StopAsync(ct);
     }
 
-    private static async Task WriteToOutboxAsync(IHost host, TestHappened @event, bool commit, CancellationToken ct)
+    [Fact]
+    public async Task AnOutboxEventNoQueueSubscribesToIsMarkedPublishedOnceInsteadOfRetriedForever()
+    {
+        var ct = TestApps.Timeout();
+        using var host = await BusHost.StartAsync(App, Queue(), new Recorder(),
+            b => b.AddPostgresOutbox().AddSubscription<TestHappened, RecordingHandler>());
+        var db = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var unheard = new NobodyListens("no subscriber");
+
+        await WriteToOutboxAsync(host, unheard, commit: true, ct);
+        await using var state = db.CreateCommand("SELECT published_at IS NOT NULL, attempts FROM eventbus_outbox WHERE id = $1");
+        state.Parameters.Add(new() { Value = unheard.Id });
+        (bool Published, int Attempts) row;
+        do
+        {
+            await Task.Delay(50, ct);
+            await using var reader = await state.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            row = (reader.GetBoolean(0), reader.GetInt32(1));
+        }
+        while (!row.Published && row.Attempts == 0);
+
+        Assert.True(row.Published, "the relay retries an event nobody subscribes to");
+        Assert.Equal(0, row.Attempts);
+        await host.StopAsync(ct);
+    }
+
+    private static async Task WriteToOutboxAsync<TEvent>(IHost host, TEvent @event, bool commit, CancellationToken ct) where TEvent : HomeIQ.Contracts.IntegrationEvent
     {
         await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);

@@ -33,7 +33,11 @@ public interface IIntegrationEventBatchHandler<TEvent> where TEvent : Integratio
 }
 
 /// <summary>The broker did not take a message.</summary>
-public sealed class EventBusPublishException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class EventBusPublishException(string message, Exception? inner = null, bool unroutable = false) : Exception(message, inner)
+{
+    /// <summary>The broker returned the message because no queue is bound for it: nobody subscribes to this event.</summary>
+    public bool Unroutable { get; } = unroutable;
+}
 
 /// <summary>Event bus settings, section <c>EventBus</c>.</summary>
 public sealed class EventBusOptions

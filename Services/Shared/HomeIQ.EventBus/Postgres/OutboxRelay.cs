@@ -41,6 +41,9 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMQEventBus bu
         }
     }
 
+    /// <summary>Event names already logged as having no subscriber.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _unsubscribed = new();
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -102,6 +105,16 @@ public sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMQEventBus bu
             try
             {
                 await bus.PublishAsync(row.Name, row.Id, Encoding.UTF8.GetBytes(row.Payload), parent, cancellationToken).ConfigureAwait(false);
+                return (row, error: (string?)null);
+            }
+            catch (EventBusPublishException ex) when (ex.Unroutable)
+            {
+                // An integration event nobody subscribes to has been delivered to all of its subscribers: none. Retrying would
+                // only pile rows up; a subscriber that comes later receives the events published from then on, as in any pub/sub.
+                if (_unsubscribed.TryAdd(row.Name, true))
+                {
+                    logger.LogInformation("No queue subscribes to {Event}: its outbox events are marked published without a delivery.", row.Name);
+                }
                 return (row, error: (string?)null);
             }
             catch (EventBusPublishException ex)

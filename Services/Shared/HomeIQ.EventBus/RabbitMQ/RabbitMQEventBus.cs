@@ -73,7 +73,8 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
         catch (PublishException ex) when (ex.IsReturn)
         {
             throw new EventBusPublishException(
-                $"No queue is bound for '{routingKey}' on exchange '{(exchange.Length == 0 ? "(default)" : exchange)}': the message was returned as unroutable.", ex);
+                $"No queue is bound for '{routingKey}' on exchange '{(exchange.Length == 0 ? "(default)" : exchange)}': the message was returned as unroutable.", ex,
+                unroutable: true);
         }
         catch (PublishException ex)
         {
