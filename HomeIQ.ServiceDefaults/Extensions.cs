@@ -78,7 +78,7 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Errors as ProblemDetails, request spans with HTTP details (health probes kept out of traces), the OpenAPI document at
+    /// Errors as ProblemDetails, the OpenAPI document at
     /// <c>/openapi/v1.json</c>, and <c>/health</c>, <c>/alive</c>, <c>/health/ready</c>,
     /// <c>/health/live</c> in every environment. Call it first after <c>Build()</c>.
     /// </summary>
@@ -87,7 +87,6 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRequestTracing();
         app.MapHealthEndpoints(app.Environment);
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json: the gateway merges them, tests enumerate routes from them
         return app;

@@ -19,6 +19,12 @@ public static class HealthEndpoints
     /// <summary>The tag of liveness checks.</summary>
     public const string LiveTag = "live";
 
+    /// <summary>Readiness: every check.</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Liveness: the checks tagged <see cref="LiveTag"/>.</summary>
+    public const string AlivePath = "/alive";
+
     /// <summary>The tag of readiness checks (backing servers).</summary>
     public const string ReadyTag = "ready";
 
@@ -36,9 +42,9 @@ public static class HealthEndpoints
         ArgumentNullException.ThrowIfNull(environment);
         var ready = new HealthCheckOptions { ResponseWriter = environment.IsDevelopment() ? WriteDetailsAsync : WriteStatusAsync };
         var live = new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = ready.ResponseWriter };
-        endpoints.MapHealthChecks("/health", ready);
+        endpoints.MapHealthChecks(HealthPath, ready);
         endpoints.MapHealthChecks("/health/ready", ready);
-        endpoints.MapHealthChecks("/alive", live);
+        endpoints.MapHealthChecks(AlivePath, live);
         endpoints.MapHealthChecks("/health/live", live);
         return endpoints;
     }

@@ -1,78 +1,50 @@
+using HomeIQ.ServiceDefaults.Health;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace HomeIQ.ServiceDefaults.Telemetry;
 
-/// <summary>
-/// OpenTelemetry traces, metrics and logs for a service, built with <see cref="OpenTelemetrySdk.Create"/> because
-/// OpenTelemetry.Extensions.Hosting and the instrumentation packages are not available: the framework's own
-/// ActivitySources and Meters cover ASP.NET Core, HttpClient and the runtime; Npgsql has its own.
-/// </summary>
+/// <summary>OpenTelemetry as in Aspire's ServiceDefaults template, plus Npgsql and every <c>HomeIQ.*</c> source and meter.</summary>
 public static class TelemetryExtensions
 {
-    /// <summary>The ActivitySources traced: ASP.NET Core, HttpClient, Npgsql and every <c>HomeIQ.*</c> source.</summary>
-    public static readonly IReadOnlyList<string> TraceSources = ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "HomeIQ.*"];
-
-    /// <summary>The Meters collected.</summary>
-    public static readonly IReadOnlyList<string> Meters =
-        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime", "Npgsql", "HomeIQ.*"];
+    /// <summary>The ActivitySources and Meters of HomeIQ's own code and of Npgsql (wildcards allowed).</summary>
+    public static readonly string[] Sources = ["HomeIQ.*", "Npgsql"];
 
     /// <summary>
-    /// Adds telemetry. Export is OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (honouring
-    /// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> and <c>OTEL_EXPORTER_OTLP_HEADERS</c>); the SDK is flushed and shut down with the host.
+    /// Logs, metrics and traces: ASP.NET Core (health probes left out), HttpClient and the runtime, Npgsql and <c>HomeIQ.*</c>.
+    /// Exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the AppHost sets it to the dashboard).
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var exportOtlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var sdk = OpenTelemetrySdk.Create(otel =>
+        builder.Logging.AddOpenTelemetry(logging =>
         {
-            otel.WithTracing(tracing => tracing.AddSource([.. TraceSources]));
-            otel.WithMetrics(metrics => metrics.AddMeter([.. Meters]));
-            otel.WithLogging(configureBuilder: null, configureOptions: options =>
-            {
-                options.IncludeFormattedMessage = true;
-                options.IncludeScopes = true;
-            });
-            if (exportOtlp)
-            {
-                otel.UseOtlpExporter();
-            }
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
         });
-        // Registered through a factory so the container disposes it (which shuts the SDK down) when the host is disposed.
-        builder.Services.AddSingleton(_ => sdk);
-        builder.Services.AddSingleton<IHostedService>(new TelemetryShutdown(sdk));
-        builder.Logging.AddProvider(new ForwardingLoggerProvider(sdk.GetLoggerFactory()));
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(Sources))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(Sources)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
         return builder;
     }
 
-    /// <summary>Flushes pending telemetry when the host stops (the SDK singleton is disposed after that).</summary>
-    private sealed class TelemetryShutdown(OpenTelemetrySdk sdk) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken)
-        {
-            // Last words matter most (the error behind a crash): flush logs too, not only traces and metrics.
-            sdk.TracerProvider.ForceFlush(2000);
-            sdk.MeterProvider.ForceFlush(2000);
-            sdk.LoggerProvider.ForceFlush(2000);
-            return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>Sends the application's ILogger output into the SDK's logger provider.</summary>
-    private sealed class ForwardingLoggerProvider(ILoggerFactory sdkLoggers) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => sdkLoggers.CreateLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(HealthEndpoints.HealthPath) || path.StartsWithSegments(HealthEndpoints.AlivePath);
 }

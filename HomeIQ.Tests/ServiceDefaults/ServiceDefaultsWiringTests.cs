@@ -55,16 +55,4 @@ public sealed class ServiceDefaultsWiringTests
         Assert.All(handler.Seen, u => Assert.Equal("/api/v1/devices?room=kitchen", u.PathAndQuery));
         Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
     }
-
-    [Fact]
-    public async Task AnUnknownServiceIsAnErrorNamingIt()
-    {
-        var (host, _) = Build(HttpStatusCode.OK);
-        using var __ = host;
-        var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("devices");
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetAsync(new Uri("http://energy/api"), TestContext.Current.CancellationToken));
-
-        Assert.Contains("energy", error.Message, StringComparison.Ordinal);
-    }
 }

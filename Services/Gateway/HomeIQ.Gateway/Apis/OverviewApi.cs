@@ -1,4 +1,3 @@
-using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using System.Diagnostics;
 using System.Text.Json;
 using HomeIQ.ServiceDefaults.Authentication;
@@ -57,10 +56,6 @@ public static class OverviewApi
                 return (part, null, $"{part} answered {(int)response.StatusCode}");
             }
             return (part, await response.Content.ReadFromJsonAsync<JsonElement>(cts.Token), null);
-        }
-        catch (InvalidOperationException ex) when (ServiceEndpointResolver.IsServiceNotFound(ex, part))
-        {
-            return (part, null, $"{part} is not deployed");
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {

@@ -1,4 +1,3 @@
-using HomeIQ.ServiceDefaults.ServiceDiscovery;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Extensions;
@@ -48,11 +47,6 @@ internal sealed class Forwarder(IHttpClientFactory clients, ILogger<Forwarder> l
         try
         {
             response = await SendAsync(request, context.RequestAborted);
-        }
-        catch (InvalidOperationException ex) when (ServiceEndpointResolver.IsServiceNotFound(ex, route.Service))
-        {
-            await Problem(context, 503, $"The {route.Service} service is not deployed.");
-            return;
         }
         catch (HttpRequestException ex)
         {

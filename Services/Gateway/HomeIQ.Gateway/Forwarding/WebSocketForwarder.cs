@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
-using HomeIQ.ServiceDefaults.ServiceDiscovery;
 
 namespace HomeIQ.Gateway.Forwarding;
 
@@ -55,7 +54,6 @@ internal sealed class WebSocketForwarder(IHttpMessageHandlerFactory handlers, IL
                 return;
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException
-                                           || (ex is InvalidOperationException ioe && ServiceEndpointResolver.IsServiceNotFound(ioe, route.Service))
                                            || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
             {
                 logger.LogWarning("Opening the WebSocket {Path} on {Service} failed: {Message}", incoming.Path, route.Service, ex.Message);
