@@ -42,10 +42,10 @@ public static class HealthEndpoints
         ArgumentNullException.ThrowIfNull(environment);
         var ready = new HealthCheckOptions { ResponseWriter = environment.IsDevelopment() ? WriteDetailsAsync : WriteStatusAsync };
         var live = new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag), ResponseWriter = ready.ResponseWriter };
-        endpoints.MapHealthChecks(HealthPath, ready);
-        endpoints.MapHealthChecks("/health/ready", ready);
-        endpoints.MapHealthChecks(AlivePath, live);
-        endpoints.MapHealthChecks("/health/live", live);
+        endpoints.MapHealthChecks(HealthPath, ready).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/ready", ready).AllowAnonymous();
+        endpoints.MapHealthChecks(AlivePath, live).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/live", live).AllowAnonymous();
         return endpoints;
     }
 

@@ -43,13 +43,17 @@ public sealed class AppHostFixture : IAsyncLifetime
         var echo = builder.CreateResourceBuilder<ProjectResource>("echo");
         builder.CreateResourceBuilder<ProjectResource>("gateway")
             .WithReference(echo)
-            .WithEnvironment("Gateway__Routes__13__Path", "/api/v1/echo/**")
-            .WithEnvironment("Gateway__Routes__13__Service", "echo")
+            .WithEnvironment("ReverseProxy__Routes__echo__ClusterId", "echo")
+            .WithEnvironment("ReverseProxy__Routes__echo__Match__Path", "/api/v1/echo/{**rest}")
+            .WithEnvironment("ReverseProxy__Clusters__echo__Destinations__echo__Address", "http://echo")
             .WithEnvironment("Gateway__RateLimits__PerUserPerSecond", "2")
             .WithEnvironment("Gateway__RateLimits__PerUserBurst", "10")
             // Every test calls from 127.0.0.1: one shared anonymous bucket would make register/login calls of parallel tests collide.
             .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
-            .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
+            .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000")
+            // Low enough for the per-address test (which calls from its own loopback address, 127.0.0.2) to reach it.
+            .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesPerSecond", "5")
+            .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "20");
 
         // Event-bus tests: a database for in-process buses, a sample service that uses the outbox, and a service whose database is down.
         var postgres = builder.CreateResourceBuilder<PostgresServerResource>("postgres");

@@ -49,6 +49,8 @@ public sealed class PipelineFixture : IAsyncLifetime
         builder.CreateResourceBuilder<ProjectResource>("gateway")
             .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "100000")
             .WithEnvironment("Gateway__RateLimits__PerHubBurst", "100000")
+            .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesPerSecond", "100000")
+            .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "100000")
             .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
             .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
         _app = await builder.BuildAsync(ct);

@@ -26,7 +26,8 @@ await using var serviceLog = new StreamWriter(serviceLogPath) { AutoFlush = true
 Console.WriteLine($"Service output: {serviceLogPath}");
 var builder = await BenchApps.CreateAppHostAsync<Projects.HomeIQ_AppHost>(serviceLog);
 builder.CreateResourceBuilder<ProjectResource>("gateway")
-    .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000");
+    .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000")
+    .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "10000000");
 foreach (var service in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
 {
     builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment("Logging__LogLevel__Default", "Warning");

@@ -3,10 +3,7 @@ namespace HomeIQ.Gateway;
 /// <summary>The gateway's configuration, section <c>Gateway</c>.</summary>
 public sealed class GatewayOptions
 {
-    /// <summary>Routes in order; the first match wins.</summary>
-    public List<RouteEntry> Routes { get; set; } = [];
-
-    /// <summary>Token-bucket limits per caller.</summary>
+    /// <summary>Token-bucket limits per caller (see <c>Edge/EdgeRateLimits.cs</c>).</summary>
     public RateLimitSettings RateLimits { get; set; } = new();
 
     /// <summary>Cross-origin settings for browser clients.</summary>
@@ -19,25 +16,15 @@ public sealed class GatewayOptions
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
 
-/// <summary>
-/// One route: <c>Path</c> is a template where <c>*</c> matches one segment and a trailing <c>**</c> the rest;
-/// <c>Service</c> is the discovery name. Anonymous routes skip the edge token check (the service may still check);
-/// hub-key routes are rate limited per hub key.
-/// </summary>
-public sealed record RouteEntry
-{
-    public string Path { get; init; } = "";
-    public string Service { get; init; } = "";
-    public bool Anonymous { get; init; }
-    public bool HubKeys { get; init; }
-}
-
+/// <summary>Token-bucket sizes: requests per second and the burst allowed above it.</summary>
 public sealed class RateLimitSettings
 {
     public int PerUserPerSecond { get; set; } = 50;
     public int PerUserBurst { get; set; } = 100;
     public int PerHubPerSecond { get; set; } = 200;
     public int PerHubBurst { get; set; } = 400;
+    public int PerAddressOnHubRoutesPerSecond { get; set; } = 1000;
+    public int PerAddressOnHubRoutesBurst { get; set; } = 2000;
     public int AnonymousPerSecond { get; set; } = 10;
     public int AnonymousBurst { get; set; } = 20;
 }

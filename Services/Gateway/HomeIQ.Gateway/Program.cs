@@ -1,6 +1,6 @@
 using HomeIQ.Gateway;
 using HomeIQ.Gateway.Apis;
-using HomeIQ.Gateway.Forwarding;
+using HomeIQ.Gateway.Edge;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -9,9 +9,17 @@ builder.AddApplicationServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayEdge();
-app.UseWebSockets();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter(); // after authentication: the buckets are per user
 app.MapOverviewApi();
 app.MapMergedOpenApi();
-app.MapForwardedRoutes();
+app.MapReverseProxy(proxy =>
+{
+    proxy.Use(ForwardingProblems.DescribeAsync);
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 
 app.Run();
