@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Tests.Identity;
 
 namespace HomeIQ.Tests.Ingestion;
 
@@ -152,8 +154,64 @@ public sealed class IngestionBadInputTests(IngestionFixture fixture)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("count\\u0000", "", "metric")]
+    [InlineData("count", "\\u0000", "unit")]
+    [InlineData("count", "pcs\\u001b", "unit")]
+    [InlineData("count", "   ", "unit")]
+    [InlineData("count", "\\t", "unit")]
+    public async Task AReadingWhoseTextReadingsCouldNotStoreOrWhoseUnitIsBlankIsRejectedNamingTheField(string metric, string unit, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (home, counter) = await UnitlessDeviceAsync();
+        var json = Batch($$"""{"deviceId":"{{counter}}","metric":"{{metric}}","value":3,"unit":"{{unit}}","timestamp":"{{DateTimeOffset.UtcNow:O}}"}""");
+
+        using var response = await IngestClient.PostRawAsync(fixture.Ingestion(), home.HubKey, json);
+
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var rejected = Assert.Single(JsonDocument.Parse(body).RootElement.GetProperty("rejected").EnumerateArray());
+        Assert.Equal("invalid", rejected.GetProperty("code").GetString());
+        Assert.StartsWith($"The {field} ", rejected.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUnitlessMetricTakesAnEmptyUnit()
+    {
+        var (home, counter) = await UnitlessDeviceAsync();
+
+        using var response = await IngestClient.PostAsync(fixture.Ingestion(), home.HubKey, new { readings = new[] { IngestClient.Reading(counter, "count", 3, "") } });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     private static readonly SemaphoreSlim SharedLock = new(1, 1);
     private static HubHome? _shared;
+    private static Guid? _counter;
+
+    /// <summary>The shared home's counter: a device whose one capability, "count", has no unit.</summary>
+    private async Task<(HubHome Home, Guid Counter)> UnitlessDeviceAsync()
+    {
+        var home = await SharedHomeAsync();
+        await SharedLock.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            if (_counter is null)
+            {
+                var devices = new IdentityClient(fixture.App.CreateHttpClient("devices"));
+                using var created = await devices.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/devices", home.OwnerToken,
+                    new { name = "Counter", kind = "sensor", capabilities = new[] { new { metric = "count" } } });
+                created.EnsureSuccessStatusCode();
+                _counter = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetGuid();
+            }
+            return (home, _counter.Value);
+        }
+        finally
+        {
+            SharedLock.Release();
+        }
+    }
 
     private async Task<HubHome> SharedHomeAsync()
     {
