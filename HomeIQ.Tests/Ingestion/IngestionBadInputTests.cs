@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -184,6 +185,57 @@ public sealed class IngestionBadInputTests(IngestionFixture fixture)
         using var response = await IngestClient.PostAsync(fixture.Ingestion(), home.HubKey, new { readings = new[] { IngestClient.Reading(counter, "count", 3, "") } });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>The body encoded in <paramref name="encoding"/> and labelled with <paramref name="charset"/>: ingestion and devices answer alike.</summary>
+    [Theory]
+    [InlineData("utf-16", "utf-16", HttpStatusCode.Accepted, HttpStatusCode.Created)]
+    [InlineData("utf-8", "utf-16", HttpStatusCode.BadRequest, HttpStatusCode.BadRequest)]
+    [InlineData("utf-16", "utf-8", HttpStatusCode.BadRequest, HttpStatusCode.BadRequest)]
+    [InlineData("iso-8859-1", "iso-8859-1", HttpStatusCode.Accepted, HttpStatusCode.Created)]
+    public async Task ABodyIsReadInTheCharsetItsContentTypeNamesAsTheOtherServicesReadIt(string encoding, string charset, HttpStatusCode ingestion, HttpStatusCode devices)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        var bytes = Encoding.GetEncoding(encoding);
+        var batch = Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal)
+            .Replace("{{now}}", DateTimeOffset.UtcNow.ToString("O"), StringComparison.Ordinal);
+        using var ingest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings") { Content = Labelled(bytes.GetBytes(batch), charset) };
+        ingest.Headers.Add("X-Hub-Key", home.HubKey);
+        using var register = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/devices")
+        {
+            Content = Labelled(bytes.GetBytes("""{"name":"Café plug","kind":"switch"}"""), charset),
+        };
+        register.Headers.Authorization = new("Bearer", home.OwnerToken);
+
+        using var ingested = await fixture.Ingestion().SendAsync(ingest, ct);
+        using var registered = await fixture.App.CreateHttpClient("devices").SendAsync(register, ct);
+
+        Assert.Equal((ingestion, devices), (ingested.StatusCode, registered.StatusCode));
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("latin-99")]
+    public async Task ABodyInACharsetNoEncodingHasGetsA415ProblemNamingTheCharset(string charset)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        var batch = Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal)
+            .Replace("{{now}}", DateTimeOffset.UtcNow.ToString("O"), StringComparison.Ordinal);
+
+        using var response = await IngestClient.PostRawAsync(fixture.Ingestion(), home.HubKey, batch, $"application/json; charset={charset}");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"'{charset}'", (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private static ByteArrayContent Labelled(byte[] body, string charset)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"application/json; charset={charset}");
+        return content;
     }
 
     private static readonly SemaphoreSlim SharedLock = new(1, 1);
