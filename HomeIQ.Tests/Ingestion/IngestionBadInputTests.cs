@@ -231,6 +231,30 @@ public sealed class IngestionBadInputTests(IngestionFixture fixture)
         Assert.Contains($"'{charset}'", (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("iso-8859-1", "hiq_clé")]
+    [InlineData("utf-8", "hiq_clé")]
+    [InlineData("utf-8", "ключ")]
+    public async Task ANonAsciiHubKeyGetsA401ProblemNamingTheHubKey(string encoding, string key)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.GetEncoding(encoding) };
+        using var http = new HttpClient(handler) { BaseAddress = fixture.Ingestion().BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings")
+        {
+            Content = new StringContent(Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"),
+        };
+        Assert.True(request.Headers.TryAddWithoutValidation("X-Hub-Key", key));
+
+        using var response = await http.SendAsync(request, ct);
+
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("hub key", JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static ByteArrayContent Labelled(byte[] body, string charset)
     {
         var content = new ByteArrayContent(body);
