@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 
 namespace HomeIQ.Tests.Devices;
 
@@ -92,5 +95,67 @@ public sealed partial class DevicesTests
         using var response = await fixture.Devices().Http.SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.InRange((int)response.StatusCode, 400, 499);
+    }
+
+    public static TheoryData<string, string, string, string> UnstorableText => new()
+    {
+        { "POST", "/api/v1/homes/{home}/rooms", """{"name":"Kitchen\u0000"}""", "name" },
+        { "PUT", "/api/v1/homes/{home}/rooms/{room}", """{"name":"\u0000"}""", "name" },
+        { "PATCH", "/api/v1/homes/{home}/rooms/{room}", """{"name":"Hall\nway"}""", "name" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Lamp\u0000","kind":"dimmer"}""", "name" },
+        { "PUT", "/api/v1/homes/{home}/devices/{device}", """{"name":"Plug\u0000","kind":"meter"}""", "name" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Lamp","kind":"dimmer","externalId":"light.\u0000lamp"}""", "externalId" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Lamp","kind":"dimmer","externalId":"   "}""", "externalId" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Lamp","kind":"dimmer","externalId":""}""", "externalId" },
+        { "PUT", "/api/v1/homes/{home}/devices/{device}", """{"name":"Plug","kind":"meter","externalId":" \t "}""", "externalId" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Meter","kind":"meter","capabilities":[{"metric":"power\u0000","unit":"W"}]}""", "capabilities[0]" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Meter","kind":"meter","capabilities":[{"metric":"power","unit":"W\u0000"}]}""", "capabilities[0]" },
+        { "POST", "/api/v1/homes/{home}/devices", """{"name":"Meter","kind":"meter","capabilities":[{"metric":"power","unit":"W"},{"metric":"energy","unit":"   "}]}""", "capabilities[1]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnstorableText))]
+    public async Task UnstorableOrBlankTextGetsA400ProblemNamingOnlyThatField(string method, string path, string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var shared = await fixture.SharedHomeAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{home}", shared.HomeId.ToString(), StringComparison.Ordinal)
+            .Replace("{room}", shared.RoomId.ToString(), StringComparison.Ordinal).Replace("{device}", shared.DeviceId.ToString(), StringComparison.Ordinal))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", shared.Token);
+
+        using var response = await fixture.Devices().Http.SendAsync(request, ct);
+
+        await AssertProblemNamesOnlyAsync(response, field);
+    }
+
+    [Theory]
+    [InlineData("sensor.\\u0000garage")]
+    [InlineData("  ")]
+    public async Task TheBridgesRegistrationGetsA400NamingTheExternalIdPostgresCannotStoreOrThatIsBlank(string externalId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var shared = await fixture.SharedHomeAsync();
+        using var issued = await fixture.Identity().SendAsync(HttpMethod.Post, "/api/v1/auth/token", null, new { clientId = "ingestion", clientSecret = fixture.IngestionSecret });
+        var service = (await issued.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("accessToken").GetString()!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/internal/homes/{shared.HomeId}/devices/external")
+        {
+            Content = new StringContent($$"""{"externalId":"{{externalId}}","name":"Garage","kind":"sensor"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new("Bearer", service);
+
+        using var response = await fixture.Devices().Http.SendAsync(request, ct);
+
+        await AssertProblemNamesOnlyAsync(response, "externalId");
+    }
+
+    private static async Task AssertProblemNamesOnlyAsync(HttpResponseMessage response, string field)
+    {
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([field], JsonDocument.Parse(body).RootElement.GetProperty("errors").EnumerateObject().Select(e => e.Name));
     }
 }

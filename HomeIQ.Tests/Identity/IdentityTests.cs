@@ -7,7 +7,7 @@ using HomeIQ.Tests.Integration;
 namespace HomeIQ.Tests.Identity;
 
 /// <summary>The Identity service in the real AppHost composition, with its own database on the real Postgres.</summary>
-public sealed class IdentityTests(AppHostFixture fixture)
+public sealed partial class IdentityTests(AppHostFixture fixture)
 {
     private IdentityClient Client() => new(fixture.App.CreateHttpClient("identity"));
 

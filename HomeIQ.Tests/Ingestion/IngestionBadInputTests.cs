@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Tests.Identity;
 
 namespace HomeIQ.Tests.Ingestion;
 
@@ -152,8 +155,139 @@ public sealed class IngestionBadInputTests(IngestionFixture fixture)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("count\\u0000", "", "metric")]
+    [InlineData("count", "\\u0000", "unit")]
+    [InlineData("count", "pcs\\u001b", "unit")]
+    [InlineData("count", "   ", "unit")]
+    [InlineData("count", "\\t", "unit")]
+    public async Task AReadingWhoseTextReadingsCouldNotStoreOrWhoseUnitIsBlankIsRejectedNamingTheField(string metric, string unit, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (home, counter) = await UnitlessDeviceAsync();
+        var json = Batch($$"""{"deviceId":"{{counter}}","metric":"{{metric}}","value":3,"unit":"{{unit}}","timestamp":"{{DateTimeOffset.UtcNow:O}}"}""");
+
+        using var response = await IngestClient.PostRawAsync(fixture.Ingestion(), home.HubKey, json);
+
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var rejected = Assert.Single(JsonDocument.Parse(body).RootElement.GetProperty("rejected").EnumerateArray());
+        Assert.Equal("invalid", rejected.GetProperty("code").GetString());
+        Assert.StartsWith($"The {field} ", rejected.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AUnitlessMetricTakesAnEmptyUnit()
+    {
+        var (home, counter) = await UnitlessDeviceAsync();
+
+        using var response = await IngestClient.PostAsync(fixture.Ingestion(), home.HubKey, new { readings = new[] { IngestClient.Reading(counter, "count", 3, "") } });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>The body encoded in <paramref name="encoding"/> and labelled with <paramref name="charset"/>: ingestion and devices answer alike.</summary>
+    [Theory]
+    [InlineData("utf-16", "utf-16", HttpStatusCode.Accepted, HttpStatusCode.Created)]
+    [InlineData("utf-8", "utf-16", HttpStatusCode.BadRequest, HttpStatusCode.BadRequest)]
+    [InlineData("utf-16", "utf-8", HttpStatusCode.BadRequest, HttpStatusCode.BadRequest)]
+    [InlineData("iso-8859-1", "iso-8859-1", HttpStatusCode.Accepted, HttpStatusCode.Created)]
+    public async Task ABodyIsReadInTheCharsetItsContentTypeNamesAsTheOtherServicesReadIt(string encoding, string charset, HttpStatusCode ingestion, HttpStatusCode devices)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        var bytes = Encoding.GetEncoding(encoding);
+        var batch = Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal)
+            .Replace("{{now}}", DateTimeOffset.UtcNow.ToString("O"), StringComparison.Ordinal);
+        using var ingest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings") { Content = Labelled(bytes.GetBytes(batch), charset) };
+        ingest.Headers.Add("X-Hub-Key", home.HubKey);
+        using var register = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/devices")
+        {
+            Content = Labelled(bytes.GetBytes("""{"name":"Café plug","kind":"switch"}"""), charset),
+        };
+        register.Headers.Authorization = new("Bearer", home.OwnerToken);
+
+        using var ingested = await fixture.Ingestion().SendAsync(ingest, ct);
+        using var registered = await fixture.App.CreateHttpClient("devices").SendAsync(register, ct);
+
+        Assert.Equal((ingestion, devices), (ingested.StatusCode, registered.StatusCode));
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("latin-99")]
+    public async Task ABodyInACharsetNoEncodingHasGetsA415ProblemNamingTheCharset(string charset)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        var batch = Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal)
+            .Replace("{{now}}", DateTimeOffset.UtcNow.ToString("O"), StringComparison.Ordinal);
+
+        using var response = await IngestClient.PostRawAsync(fixture.Ingestion(), home.HubKey, batch, $"application/json; charset={charset}");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"'{charset}'", (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("iso-8859-1", "hiq_clé")]
+    [InlineData("utf-8", "hiq_clé")]
+    [InlineData("utf-8", "ключ")]
+    public async Task ANonAsciiHubKeyGetsA401ProblemNamingTheHubKey(string encoding, string key)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var home = await SharedHomeAsync();
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.GetEncoding(encoding) };
+        using var http = new HttpClient(handler) { BaseAddress = fixture.Ingestion().BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings")
+        {
+            Content = new StringContent(Batch(Ok).Replace(Device, home.DeviceId.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"),
+        };
+        Assert.True(request.Headers.TryAddWithoutValidation("X-Hub-Key", key));
+
+        using var response = await http.SendAsync(request, ct);
+
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("hub key", JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    private static ByteArrayContent Labelled(byte[] body, string charset)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"application/json; charset={charset}");
+        return content;
+    }
+
     private static readonly SemaphoreSlim SharedLock = new(1, 1);
     private static HubHome? _shared;
+    private static Guid? _counter;
+
+    /// <summary>The shared home's counter: a device whose one capability, "count", has no unit.</summary>
+    private async Task<(HubHome Home, Guid Counter)> UnitlessDeviceAsync()
+    {
+        var home = await SharedHomeAsync();
+        await SharedLock.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            if (_counter is null)
+            {
+                var devices = new IdentityClient(fixture.App.CreateHttpClient("devices"));
+                using var created = await devices.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/devices", home.OwnerToken,
+                    new { name = "Counter", kind = "sensor", capabilities = new[] { new { metric = "count" } } });
+                created.EnsureSuccessStatusCode();
+                _counter = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetGuid();
+            }
+            return (home, _counter.Value);
+        }
+        finally
+        {
+            SharedLock.Release();
+        }
+    }
 
     private async Task<HubHome> SharedHomeAsync()
     {

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Contracts;
+using HomeIQ.Tests.Integration;
 
 namespace HomeIQ.Tests.Readings;
 
@@ -8,6 +10,10 @@ public sealed partial class ReadingsTests
 {
     private static readonly string LongMetric = new('m', 201);
     private static readonly string BadCursor = Convert.ToBase64String(Encoding.UTF8.GetBytes("12|not-a-guid|power"));
+    private static readonly string NulCursor = Cursor($"12|{Guid.NewGuid():N}|pow\0er");
+    private static readonly string BlankCursor = Cursor($"12|{Guid.NewGuid():N}|  ");
+
+    private static string Cursor(string raw) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(raw));
 
     public static TheoryData<string, string> BadQueries => new()
     {
@@ -35,6 +41,10 @@ public sealed partial class ReadingsTests
         { "raw?after=garbage!", "after" },
         { "raw?after=", "after" },
         { "raw?after=" + BadCursor, "after" },
+        { "raw?after=" + NulCursor, "after" },
+        { "raw?after=" + BlankCursor, "after" },
+        { "raw?metric=%20%20", "metric" },
+        { "raw?metric=%09", "metric" },
         { "latest?deviceId=nope", "deviceId" },
         { "latest?deviceId=", "deviceId" },
         { "latest?deviceId=00000000-0000-0000-0000-000000000000", "deviceId" },
@@ -47,6 +57,8 @@ public sealed partial class ReadingsTests
         { "aggregate?deviceId=xyz&metric=power&bucket=1h", "deviceId" },
         { "aggregate?deviceId={device}&bucket=1h", "metric" },
         { "aggregate?deviceId={device}&metric=&bucket=1h", "metric" },
+        { "aggregate?deviceId={device}&metric=%20&bucket=1h", "metric" },
+        { "aggregate?deviceId={device}&metric=po%00wer&bucket=1h", "metric" },
         { "aggregate?deviceId={device}&metric=" + LongMetric + "&bucket=1h", "metric" },
         { "aggregate?deviceId={device}&metric=power&bucket=1m&from=2026-01-01T00:00:00Z&to=2026-01-05T00:00:00Z", "to" },
         { "aggregate?deviceId={device}&metric=power&bucket=5m&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "to" },
@@ -84,6 +96,25 @@ public sealed partial class ReadingsTests
         using var response = await fixture.Readings().SendAsync(HttpMethod.Get, path.Replace("{home}", homeId.ToString(), StringComparison.Ordinal), token);
 
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AReadingWithTextPostgresCannotStoreIsSkippedAndTheRestOfItsEventIsStored()
+    {
+        var ct = TestApps.Timeout();
+        var (homeId, token) = await fixture.NewHomeAsync();
+        var device = Guid.NewGuid();
+        var now = Ms(DateTimeOffset.UtcNow.AddMinutes(-2));
+
+        await fixture.Bus.PublishAsync(new SensorReadingsReceived(homeId, "test",
+        [
+            new(device, "power", 100, "W", now.AddSeconds(-2)), new(device, "pow\0er", 1, "W", now.AddSeconds(-1)),
+            new(device, "power", 2, "W\0", now), new(device, "power", 101, "W", now.AddSeconds(1)),
+        ]), ct);
+
+        var stored = await fixture.WaitForAsync($"/api/v1/homes/{homeId}/readings/raw?deviceId={device}&from={Q(now.AddMinutes(-1))}&to={Q(now.AddMinutes(1))}", token,
+            b => b.GetProperty("readings").GetArrayLength() >= 2, ct);
+        Assert.Equal([100.0, 101.0], stored.GetProperty("readings").EnumerateArray().Select(r => r.GetProperty("value").GetDouble()));
     }
 
     private static readonly SemaphoreSlim SharedLock = new(1, 1);

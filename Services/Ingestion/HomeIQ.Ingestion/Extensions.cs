@@ -1,8 +1,10 @@
+using System.Text;
 using HomeIQ.EventBus;
 using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 
@@ -44,6 +46,10 @@ internal static class Extensions
             .AddServiceToken()
             .AddFailFastResilienceHandler();
         builder.Services.AddSingleton<HubKeys>();
+        // Kestrel decodes header values as UTF-8 and answers a value that is not with a bare 400, before any middleware runs. Hub keys
+        // are ASCII, so any other byte only makes a wrong key: read as Latin-1 it gets the 401 ProblemDetails every wrong key gets.
+        builder.Services.Configure<KestrelServerOptions>(o => o.RequestHeaderEncodingSelector = name =>
+            string.Equals(name, HubKeyAuthenticationHandler.HeaderName, StringComparison.OrdinalIgnoreCase) ? Encoding.Latin1 : null);
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, HubKeyAuthenticationHandler>(HubKeyAuthenticationHandler.SchemeName, configureOptions: null);
         builder.Services.AddAuthorizationBuilder()

@@ -32,25 +32,50 @@ internal static class DeviceRows
         reader.IsDBNull(5) ? null : reader.GetString(5), JsonSerializer.Deserialize<Capability[]>(reader.GetString(6), Json) ?? [],
         reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8));
 
-    public static string? ValidName(string? name) => name?.Trim() is { Length: > 0 and <= 100 } trimmed ? trimmed : null;
+    /// <summary>The trimmed name of a room or device, or null after adding the problem with it to <paramref name="errors"/>.</summary>
+    public static string? ValidName(string? name, Dictionary<string, string[]> errors)
+    {
+        var trimmed = name?.Trim() ?? "";
+        var problem = trimmed.Length is 0 or > 100 ? "A name of 1 to 100 characters is required."
+            : StoredText.HasControlCharacters(trimmed) ? StoredText.NoControlCharacters("name")
+            : null;
+        return Valid("name", trimmed, problem, errors);
+    }
+
+    /// <summary>The trimmed external id (null when the request has none), or null after adding the problem with it to <paramref name="errors"/>.</summary>
+    public static string? ValidExternalId(string? externalId, Dictionary<string, string[]> errors)
+    {
+        if (externalId is null)
+        {
+            return null;
+        }
+        var trimmed = externalId.Trim();
+        var problem = trimmed.Length == 0 ? "The external id (a Home Assistant entity_id) is not blank; leave it out for a device without one."
+            : trimmed.Length > 255 ? "The external id (a Home Assistant entity_id) is at most 255 characters."
+            : StoredText.HasControlCharacters(trimmed) ? StoredText.NoControlCharacters("external id")
+            : null;
+        return Valid("externalId", trimmed, problem, errors);
+    }
+
+    private static string? Valid(string field, string value, string? problem, Dictionary<string, string[]> errors)
+    {
+        if (problem is null)
+        {
+            return value;
+        }
+        errors[field] = [problem];
+        return null;
+    }
 
     public static (ValidDevice? Device, Dictionary<string, string[]> Errors) Validate(DeviceRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = ValidName(request.Name);
-        if (name is null)
-        {
-            errors["name"] = ["A name of 1 to 100 characters is required."];
-        }
+        var name = ValidName(request.Name, errors);
         if (request.Kind is null || !Kinds.Contains(request.Kind, StringComparer.Ordinal))
         {
             errors["kind"] = [$"The kind is one of {string.Join(", ", Kinds)}."];
         }
-        var externalId = string.IsNullOrWhiteSpace(request.ExternalId) ? null : request.ExternalId.Trim();
-        if (externalId is { Length: > 255 })
-        {
-            errors["externalId"] = ["The external id (a Home Assistant entity_id) is at most 255 characters."];
-        }
+        var externalId = ValidExternalId(request.ExternalId, errors);
         var capabilities = request.Capabilities ?? [];
         if (capabilities.Count > MaxCapabilities)
         {
@@ -63,7 +88,10 @@ internal static class DeviceRows
             {
                 null => "A capability is an object.",
                 { Metric: var m } when string.IsNullOrWhiteSpace(m) || m.Trim().Length > 100 => "A capability's metric is 1 to 100 characters.",
+                { Metric: { } m } when StoredText.HasControlCharacters(m) => StoredText.NoControlCharacters("metric"),
                 { Unit.Length: > 32 } => "A capability's unit is at most 32 characters.",
+                { Unit: { Length: > 0 } u } when string.IsNullOrWhiteSpace(u) => "A capability's unit is a symbol such as °C, or empty for none; not only spaces.",
+                { Unit: { } u } when StoredText.HasControlCharacters(u) => StoredText.NoControlCharacters("unit"),
                 { Min: { } low } when !double.IsFinite(low) => "A capability's min is a finite number.",
                 { Max: { } high } when !double.IsFinite(high) => "A capability's max is a finite number.",
                 { Min: { } min, Max: { } max } when min > max => "A capability's min is at most its max.",

@@ -41,10 +41,10 @@ public static class InternalApi
     internal static async Task<Results<Created<ExternalDevice>, Ok<ExternalDevice>, ValidationProblem>> RegisterExternalDevice(
         Guid homeId, ExternalDeviceRequest request, NpgsqlDataSource db, Outbox outbox, CancellationToken ct)
     {
-        var externalId = request.ExternalId?.Trim();
-        if (string.IsNullOrEmpty(externalId))
+        var errors = new Dictionary<string, string[]>();
+        if (DeviceRows.ValidExternalId(request.ExternalId, errors) is not { } externalId)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["externalId"] = ["The external id (a Home Assistant entity_id) is required."] });
+            return TypedResults.ValidationProblem(errors.Count > 0 ? errors : new() { ["externalId"] = ["The external id (a Home Assistant entity_id) is required."] });
         }
         if (await ExternalDevices.FindAsync(db, homeId, externalId, ct) is { } existing)
         {

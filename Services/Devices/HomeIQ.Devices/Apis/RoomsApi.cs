@@ -29,17 +29,15 @@ public static class RoomsApi
 
     private static NotFound<ProblemDetails> NoSuchRoom() => TypedResults.NotFound(new ProblemDetails { Title = "No such room", Status = 404 });
 
-    private static ValidationProblem BadName() =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 100 characters is required."] });
-
     private static RoomDto Read(NpgsqlDataReader reader) =>
         new(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
 
     internal static async Task<Results<Created<RoomDto>, ValidationProblem>> CreateRoom(Guid homeId, RoomRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (DeviceRows.ValidName(request.Name) is not { } name)
+        var errors = new Dictionary<string, string[]>();
+        if (DeviceRows.ValidName(request.Name, errors) is not { } name)
         {
-            return BadName();
+            return TypedResults.ValidationProblem(errors);
         }
         await using var insert = db.CreateCommand($"INSERT INTO rooms (id, home_id, name) VALUES ($1, $2, $3) RETURNING {Columns}");
         insert.Parameters.Add(new() { Value = Guid.CreateVersion7() });
@@ -76,9 +74,10 @@ public static class RoomsApi
     internal static async Task<Results<Ok<RoomDto>, ValidationProblem, NotFound<ProblemDetails>>> RenameRoom(
         Guid homeId, Guid roomId, RoomRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (DeviceRows.ValidName(request.Name) is not { } name)
+        var errors = new Dictionary<string, string[]>();
+        if (DeviceRows.ValidName(request.Name, errors) is not { } name)
         {
-            return BadName();
+            return TypedResults.ValidationProblem(errors);
         }
         await using var update = db.CreateCommand($"UPDATE rooms SET name = $3, updated_at = now() WHERE id = $1 AND home_id = $2 RETURNING {Columns}");
         update.Parameters.Add(new() { Value = roomId });

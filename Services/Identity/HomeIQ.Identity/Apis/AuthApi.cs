@@ -36,7 +36,11 @@ public static class AuthApi
     {
         var errors = new Dictionary<string, string[]>();
         var email = request.Email?.Trim().ToLowerInvariant() ?? "";
-        if (email.Length is 0 or > 254 || !MailAddress.TryCreate(email, out _))
+        if (StoredText.HasControlCharacters(email))
+        {
+            errors["email"] = StoredText.NoControlCharacters("email");
+        }
+        else if (email.Length is 0 or > 254 || !MailAddress.TryCreate(email, out _))
         {
             errors["email"] = ["A valid email address is required."];
         }
@@ -48,6 +52,10 @@ public static class AuthApi
         if (name.Length is 0 or > 100)
         {
             errors["displayName"] = ["A display name of 1 to 100 characters is required."];
+        }
+        else if (StoredText.HasControlCharacters(name))
+        {
+            errors["displayName"] = StoredText.NoControlCharacters("display name");
         }
         if (errors.Count > 0)
         {
@@ -66,13 +74,17 @@ public static class AuthApi
         return TypedResults.Created($"/api/v1/users/{id}", new UserCreated(id, email, name));
     }
 
-    internal static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
+    internal static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
         LoginRequest request, NpgsqlDataSource db, TokenService tokens, IOptions<IdentitySettings> settings, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var invalid = TypedResults.Problem(title: "Login failed", detail: "The email or password is wrong.", statusCode: 401);
         if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password) || request.Password.Length > 128)
         {
             return invalid;
+        }
+        if (StoredText.HasControlCharacters(request.Email))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = StoredText.NoControlCharacters("email") });
         }
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);

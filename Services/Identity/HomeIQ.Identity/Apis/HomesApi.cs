@@ -35,6 +35,11 @@ public static class HomesApi
         return app;
     }
 
+    private static string[]? NameProblem(string name) =>
+        name.Length is 0 or > 100 ? ["A name of 1 to 100 characters is required."]
+        : StoredText.HasControlCharacters(name) ? StoredText.NoControlCharacters("name")
+        : null;
+
     private static Guid? UserId(ClaimsPrincipal user) => Guid.TryParse(user.GetUserId(), out var id) ? id : null;
 
     internal static async Task<Results<Created<HomeCreated>, ValidationProblem, ProblemHttpResult>> CreateHome(
@@ -45,9 +50,9 @@ public static class HomesApi
             return TypedResults.Problem(title: "Users only", detail: "A service token cannot own a home.", statusCode: 403);
         }
         var name = request.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 100)
+        if (NameProblem(name) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 100 characters is required."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = problem });
         }
         var homeId = Guid.CreateVersion7();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -97,21 +102,33 @@ public static class HomesApi
     internal static async Task<Results<Created<MemberDto>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> AddMember(
         Guid homeId, AddMemberRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (request.Role is not ("member" or "guest") || string.IsNullOrWhiteSpace(request.Email))
+        var errors = new Dictionary<string, string[]>();
+        var role = request.Role is "member" or "guest" ? request.Role : null;
+        if (role is null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["role"] = ["The role is 'member' or 'guest'; a home has one owner."], ["email"] = ["The email of a registered user is required."],
-            });
+            errors["role"] = ["The role is 'member' or 'guest'; a home has one owner."];
+        }
+        var email = request.Email?.Trim().ToLowerInvariant() ?? "";
+        if (email.Length == 0)
+        {
+            errors["email"] = ["The email of a registered user is required."];
+        }
+        else if (StoredText.HasControlCharacters(email))
+        {
+            errors["email"] = StoredText.NoControlCharacters("email");
+        }
+        if (role is null || errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
         }
         await using var select = db.CreateCommand("SELECT id, email, display_name FROM users WHERE email = $1");
-        select.Parameters.Add(new() { Value = request.Email.Trim().ToLowerInvariant() });
+        select.Parameters.Add(new() { Value = email });
         MemberDto? member = null;
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             if (await reader.ReadAsync(ct))
             {
-                member = new MemberDto(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), request.Role);
+                member = new MemberDto(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), role);
             }
         }
         if (member is null)
@@ -121,7 +138,7 @@ public static class HomesApi
         await using var insert = db.CreateCommand("INSERT INTO memberships (home_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
         insert.Parameters.Add(new() { Value = homeId });
         insert.Parameters.Add(new() { Value = member.UserId });
-        insert.Parameters.Add(new() { Value = request.Role });
+        insert.Parameters.Add(new() { Value = role });
         return await insert.ExecuteNonQueryAsync(ct) == 0
             ? TypedResults.Conflict(new ProblemDetails { Title = "Already a member", Status = 409 })
             : TypedResults.Created($"/api/v1/homes/{homeId}/members/{member.UserId}", member);
@@ -147,9 +164,9 @@ public static class HomesApi
     internal static async Task<Results<Created<HubKeyCreated>, ValidationProblem>> CreateHubKey(Guid homeId, CreateHubKeyRequest request, NpgsqlDataSource db, CancellationToken ct)
     {
         var name = request.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 100)
+        if (NameProblem(name) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 100 characters is required."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = problem });
         }
         // Shown once, stored only as a hash: a database leak does not leak working keys.
         var key = "hiq_" + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

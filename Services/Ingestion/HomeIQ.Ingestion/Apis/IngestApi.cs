@@ -1,10 +1,13 @@
 using System.Security.Claims;
+using System.Text;
 using System.Text.Json;
 using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 using HomeIQ.Ingestion.Streaming;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace HomeIQ.Ingestion.Apis;
 
@@ -42,10 +45,18 @@ public static class IngestApi
             return TypedResults.Problem(title: "Unsupported media type", detail: "The body is JSON: Content-Type: application/json.",
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
+        var (encoding, unknownCharset) = BodyEncoding(request);
+        if (unknownCharset is not null)
+        {
+            return TypedResults.Problem(title: "Unsupported media type", detail: $"The charset '{unknownCharset}' is not a known encoding; send UTF-8.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
         IngestBatch? batch;
         try
         {
-            batch = await JsonSerializer.DeserializeAsync(request.Body, IngestJsonContext.Default.IngestBatch, ct);
+            // A charset other than UTF-8 is transcoded, as the minimal-API binder of the other services does.
+            await using var transcoded = encoding is null ? null : Encoding.CreateTranscodingStream(request.Body, encoding, Encoding.UTF8, leaveOpen: true);
+            batch = await JsonSerializer.DeserializeAsync(transcoded ?? request.Body, IngestJsonContext.Default.IngestBatch, ct);
         }
         catch (JsonException ex)
         {
@@ -90,6 +101,25 @@ public static class IngestApi
                 statusCode: StatusCodes.Status422UnprocessableEntity, extensions: new Dictionary<string, object?> { ["rejected"] = outcome.Rejected });
         }
         return TypedResults.Accepted((string?)null, new IngestAccepted(outcome.Accepted, outcome.Rejected));
+    }
+
+    /// <summary>The encoding the Content-Type's charset names (null for UTF-8 or no charset), or the charset when no encoding has that name.</summary>
+    private static (Encoding? Encoding, string? UnknownCharset) BodyEncoding(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || StringSegment.IsNullOrEmpty(type.Charset))
+        {
+            return (null, null);
+        }
+        var charset = HeaderUtilities.RemoveQuotes(type.Charset).ToString();
+        try
+        {
+            var encoding = Encoding.GetEncoding(charset);
+            return (encoding.CodePage == Encoding.UTF8.CodePage ? null : encoding, null);
+        }
+        catch (ArgumentException)
+        {
+            return (null, charset);
+        }
     }
 
     internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamReadings(

@@ -130,9 +130,21 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         {
             return Problem.Of(RejectionCodes.Invalid, $"The metric is 1 to {MaxMetricLength} characters.");
         }
+        if (StoredText.HasControlCharacters(metric))
+        {
+            return Problem.Of(RejectionCodes.Invalid, "The metric must not contain control characters (such as U+0000).");
+        }
         if (reading.Unit is not { Length: <= MaxUnitLength } unit)
         {
             return Problem.Of(RejectionCodes.Invalid, $"The unit is at most {MaxUnitLength} characters.");
+        }
+        if (unit.Length > 0 && string.IsNullOrWhiteSpace(unit))
+        {
+            return Problem.Of(RejectionCodes.Invalid, "The unit is a symbol such as °C, or empty for none; not only spaces.");
+        }
+        if (StoredText.HasControlCharacters(unit))
+        {
+            return Problem.Of(RejectionCodes.Invalid, "The unit must not contain control characters (such as U+0000).");
         }
         // Cached by ResolveMissingDevicesAsync a moment ago; a lookup that expired in between counts as unknown for this batch.
         // Readings of one device usually come together: the previous reading's lookup is reused without touching the cache.

@@ -52,13 +52,16 @@ internal sealed class QueryErrors
         {
             return null;
         }
-        if (raw.Length is 0 or > 200 || raw.Any(char.IsControl))
+        if (!IsMetric(raw))
         {
-            Add("metric", "'metric' must be 1 to 200 characters without control characters.");
+            Add("metric", "'metric' must be 1 to 200 characters, not only spaces, without control characters.");
             return null;
         }
         return raw;
     }
+
+    /// <summary>What a stored metric can be; anything else (U+0000 above all, which Postgres refuses with 22021) finds nothing.</summary>
+    private static bool IsMetric(string metric) => metric.Length is > 0 and <= 200 && !string.IsNullOrWhiteSpace(metric) && !metric.Any(char.IsControl);
 
     public DateTimeOffset? OptionalTime(string name, string? raw)
     {
@@ -100,7 +103,7 @@ internal sealed class QueryErrors
             var bytes = Base64Url.DecodeFromChars(raw);
             var parts = Encoding.UTF8.GetString(bytes).Split('|', 3);
             if (parts.Length == 3 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var device) && parts[2].Length is > 0 and <= 200)
+                && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var device) && IsMetric(parts[2]))
             {
                 return (new DateTimeOffset(ticks, TimeSpan.Zero), device, parts[2]);
             }

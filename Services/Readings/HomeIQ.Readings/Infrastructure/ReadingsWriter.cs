@@ -89,8 +89,10 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
         }
     }
 
+    // U+0000 in a text column fails the whole COPY (22021); ingestion rejects it, but one such reading must not make its batch undeliverable.
     private static bool IsStorable(SensorReading? reading, DateTimeOffset now) =>
-        reading is { Metric.Length: > 0 and <= 200 } && double.IsFinite(reading.Value)
+        reading is { Metric.Length: > 0 and <= 200 } && !reading.Metric.Contains('\0', StringComparison.Ordinal) && reading.Unit?.Contains('\0', StringComparison.Ordinal) != true
+        && double.IsFinite(reading.Value)
         && reading.Timestamp >= Earliest && reading.Timestamp <= now + LatestAhead && reading.DeviceId != Guid.Empty;
 
     private async Task WriteAsync(IReadOnlyList<SensorReadingsReceived> events, DateTimeOffset now, CancellationToken cancellationToken)
