@@ -1,6 +1,7 @@
 using HomeIQ.ServiceDefaults.Clients;
 using HomeIQ.Identity.Infrastructure;
-using HomeIQ.ServiceDefaults.Authentication;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace HomeIQ.Identity;
 
@@ -13,7 +14,7 @@ internal static class Extensions
         builder.Services.AddPostgresSchema(IdentitySchema.Name, IdentitySchema.Ddl);
         builder.Services.AddSingleton<SigningKeyStore>();
         // Identity validates its own tokens from its key store, not over HTTP from itself.
-        builder.Services.AddSingleton<ISigningKeySource>(sp => sp.GetRequiredService<SigningKeyStore>());
+        builder.Services.AddSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(sp => sp.GetRequiredService<SigningKeyStore>());
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddHomeIQAuthentication();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using HomeIQ.ServiceDefaults.Authentication;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 
@@ -10,7 +11,11 @@ namespace HomeIQ.Identity.Infrastructure;
 /// The first start creates one under an advisory lock. Tokens are signed with the newest key; JWKS lists them all,
 /// so a new key can be added (rotation) while tokens signed with the old one stay valid until they expire.
 /// </summary>
-internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) : ISigningKeySource
+/// <remarks>
+/// It is also JwtBearer's configuration manager inside Identity: Identity validates its own tokens from this store, not over
+/// HTTP from itself. A refresh request (a token with an unknown key id) reloads at most every 30 s.
+/// </remarks>
+internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) : IConfigurationManager<OpenIdConnectConfiguration>
 {
     private const long LockKey = 0x486F6D6549510003;
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromSeconds(30);
@@ -18,29 +23,50 @@ internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) :
     private RsaSecurityKey[] _keys = [];
     private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
 
-    public async ValueTask<IReadOnlyList<SecurityKey>> GetKeysAsync(string? unknownKeyId, CancellationToken cancellationToken)
+    private volatile bool _refreshRequested;
+    private OpenIdConnectConfiguration? _configuration;
+
+    private async ValueTask<IReadOnlyList<RsaSecurityKey>> GetKeysAsync(CancellationToken cancellationToken)
     {
-        var missing = unknownKeyId is not null && _keys.All(k => k.KeyId != unknownKeyId);
-        if (_keys.Length == 0 || (missing && clock.GetUtcNow() - _loadedAt > ReloadInterval))
+        if (_keys.Length == 0 || (_refreshRequested && clock.GetUtcNow() - _loadedAt > ReloadInterval))
         {
+            _refreshRequested = false;
             await LoadAsync(cancellationToken);
         }
         return _keys;
     }
 
+    public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel)
+    {
+        var keys = await GetKeysAsync(cancel);
+        var configuration = _configuration;
+        if (configuration is null || configuration.SigningKeys.Count != keys.Count)
+        {
+            configuration = new OpenIdConnectConfiguration();
+            foreach (var key in keys)
+            {
+                configuration.SigningKeys.Add(key);
+            }
+            _configuration = configuration;
+        }
+        return configuration;
+    }
+
+    public void RequestRefresh() => _refreshRequested = true;
+
     public async Task<SigningCredentials> SigningCredentialsAsync(CancellationToken cancellationToken)
     {
-        var keys = await GetKeysAsync(null, cancellationToken);
+        var keys = await GetKeysAsync(cancellationToken);
         return new SigningCredentials(keys[^1], SecurityAlgorithms.RsaSha256);
     }
 
     /// <summary>The public halves, as a JWKS document.</summary>
     public async Task<object> JwksAsync(CancellationToken cancellationToken)
     {
-        var keys = await GetKeysAsync(null, cancellationToken);
+        var keys = await GetKeysAsync(cancellationToken);
         return new
         {
-            keys = keys.Cast<RsaSecurityKey>().Select(k =>
+            keys = keys.Select(k =>
             {
                 var p = k.Rsa.ExportParameters(includePrivateParameters: false);
                 return new { kty = "RSA", use = "sig", alg = "RS256", kid = k.KeyId, n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) };
