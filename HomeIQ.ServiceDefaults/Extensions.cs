@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HomeIQ.ServiceDefaults.Errors;
 using HomeIQ.ServiceDefaults.Health;
 using HomeIQ.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -87,6 +88,7 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestCharsetCheck();
         app.MapHealthEndpoints(app.Environment);
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json: the gateway merges them, tests enumerate routes from them
         return app;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using HomeIQ.Tests.Integration;
 
 namespace HomeIQ.Tests.Gateway;
@@ -7,31 +6,22 @@ namespace HomeIQ.Tests.Gateway;
 /// <summary>The gateway's edge against callers that misbehave: key-spraying hubs and oversize uploads.</summary>
 public sealed class GatewayEdgeTests(AppHostFixture fixture)
 {
-    /// <summary>A client whose connections come from <paramref name="source"/> (any 127.x address is loopback), so its rate-limit bucket is its own.</summary>
-    private HttpClient ClientFrom(IPAddress source) => new(new SocketsHttpHandler
+    /// <summary>
+    /// A client with its own address as the gateway sees it: deployed (and in these tests) the gateway takes the client address
+    /// from X-Forwarded-For, as set by Azure Container Apps' ingress; its rate-limit buckets are its own.
+    /// </summary>
+    private HttpClient ClientFrom(string address)
     {
-        ConnectCallback = async (context, ct) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    }) { BaseAddress = fixture.App.GetEndpoint("gateway") };
+        var client = fixture.App.CreateHttpClient("gateway");
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+        return client;
+    }
 
     [Fact]
     public async Task AHubThatSendsANewKeyWithEveryRequestMeetsThePerAddressLimit()
     {
         var ct = TestApps.Timeout();
-        using var client = ClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var client = ClientFrom("192.0.2.10");
 
         var statuses = new List<HttpStatusCode>();
         TimeSpan? retryAfter = null;
@@ -66,5 +56,40 @@ public sealed class GatewayEdgeTests(AppHostFixture fixture)
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
             Assert.Contains("limited to", problem, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task ANonAsciiHubKeyIsRefusedAs401NotBlamedOnIngestion()
+    {
+        var ct = TestApps.Timeout();
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        using var client = ClientFrom("192.0.2.11");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings")
+        {
+            Content = new StringContent("{\"readings\":[]}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("X-Hub-Key", "hiq_clé");
+        request.Headers.Add("X-Forwarded-For", "192.0.2.11");
+        using var utf8 = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 }) { BaseAddress = client.BaseAddress };
+        using var response = await utf8.SendAsync(request, ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=bogus", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=\"utf-8\"", HttpStatusCode.BadRequest)]
+    public async Task ABodyInACharsetTheServiceCannotReadIsTheClientsError(string contentType, HttpStatusCode expected)
+    {
+        var ct = TestApps.Timeout();
+        using var client = fixture.App.CreateHttpClient("gateway");
+        using var content = new ByteArrayContent("{\"email\":\"x\"}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await client.PostAsync("/api/v1/auth/register", content, ct);
+
+        Assert.Equal(expected, response.StatusCode); // the quoted charset is read as UTF-8: the body is then merely invalid (no password)
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 }

@@ -51,7 +51,9 @@ public sealed class AppHostFixture : IAsyncLifetime
             // Every test calls from 127.0.0.1: one shared anonymous bucket would make register/login calls of parallel tests collide.
             .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
             .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000")
-            // Low enough for the per-address test (which calls from its own loopback address, 127.0.0.2) to reach it.
+            // As when deployed (Aspire sets it in publish mode): the client address comes from X-Forwarded-For, so a test can be its own client.
+            .WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true")
+            // Low enough for the per-address test (which calls with its own X-Forwarded-For address) to reach it.
             .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesPerSecond", "5")
             .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "20");
 

@@ -14,7 +14,7 @@ internal static class Extensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
-            .AddConfigFilter<ClosedByDefault>();
+            .AddConfigFilter<ProxyDefaults>();
         builder.Services.AddEdgeRateLimits(options.RateLimits);
         builder.Services.AddHttpClient(Apis.OverviewApi.ClientName);
         builder.Services.AddCors(o => o.AddPolicy(GatewayEdge.CorsPolicy, p =>
