@@ -17,7 +17,7 @@ public sealed class ServiceDefaultsHealthTests(AppHostFixture fixture)
         using var live = await http.GetAsync("/health/live", ct);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.Contains("postgres-db", await health.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Contains("PostgreSql_db", await health.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -32,7 +32,7 @@ public sealed class ServiceDefaultsHealthTests(AppHostFixture fixture)
         using var health = await http.GetAsync("/health", TestApps.Timeout());
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Contains("postgres-identitydb", await health.Content.ReadAsStringAsync(TestApps.Timeout()), StringComparison.Ordinal);
+        Assert.Contains("PostgreSql_identitydb", await health.Content.ReadAsStringAsync(TestApps.Timeout()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Globalization;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus.Postgres;
 using HomeIQ.Readings.Infrastructure;
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,4 +1,4 @@
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 using HomeIQ.Contracts;
 using HomeIQ.Devices.Infrastructure;
 using HomeIQ.EventBus;
@@ -10,7 +10,7 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("devicesdb");
-        builder.AddRedisClient("cache");
+        builder.AddRedisClient("cache", configureOptions: redis => redis.AbortOnConnectFail = false); // connect in the background; never fail start-up
         // The schema is registered before the event bus: hosted services start in order, and the handlers need the tables.
         builder.Services.AddPostgresSchema(DevicesSchema.Name, DevicesSchema.Ddl);
         builder.AddEventBus("messaging")

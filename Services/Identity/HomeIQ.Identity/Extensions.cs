@@ -1,4 +1,4 @@
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 using HomeIQ.Identity.Infrastructure;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;

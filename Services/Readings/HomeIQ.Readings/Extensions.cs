@@ -1,7 +1,7 @@
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Readings.Infrastructure;
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 
 namespace HomeIQ.Readings;
 

@@ -14,6 +14,16 @@ public interface IEventBus
     Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
 }
 
+/// <summary>
+/// Publishes an event that is already serialised, continuing the trace it was written in: what the outbox relay needs of a
+/// broker, so the outbox does not depend on RabbitMQ.
+/// </summary>
+public interface ISerializedEventPublisher
+{
+    /// <summary>Publishes <paramref name="body"/> as <paramref name="eventName"/> and returns only after the broker confirmed it.</summary>
+    Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, System.Diagnostics.ActivityContext parent, CancellationToken cancellationToken);
+}
+
 /// <summary>Handles one event type. It runs in its own DI scope; the message is acknowledged only when it returns.</summary>
 public interface IIntegrationEventHandler<in TEvent> where TEvent : IntegrationEvent
 {

@@ -1,4 +1,4 @@
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus.Postgres;
 using HomeIQ.EventBus.RabbitMQ;
@@ -39,7 +39,7 @@ public interface IEventBusBuilder
 public static class EventBusBuilderExtensions
 {
     /// <summary>
-    /// Adds the event bus on the RabbitMQ connection <paramref name="connectionName"/> (registered with AddRabbitMQClient if it is not yet):
+    /// Adds the event bus on the RabbitMQ connection <paramref name="connectionName"/> (registered with Aspire's AddRabbitMQClient if it is not yet):
     /// <see cref="IEventBus"/> for publishing, and a consumer for the subscriptions added to the returned builder.
     /// Options come from the <c>EventBus</c> configuration section, then <paramref name="configure"/>; the queue defaults to the service name.
     /// </summary>
@@ -48,7 +48,14 @@ public static class EventBusBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         if (!builder.Services.Any(d => d.ServiceType == typeof(IConnection)))
         {
-            builder.AddRabbitMQClient(connectionName);
+            builder.AddRabbitMQClient(connectionName,
+                // The bus traces its own publish and consume spans (event name, trace context in the headers); the client's would double them.
+                settings => settings.DisableTracing = true,
+                factory =>
+                {
+                    factory.ClientProvidedName = builder.Environment.ApplicationName;
+                    factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
+                });
         }
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName.ToLowerInvariant();
         builder.Services.AddOptions<EventBusOptions>()
@@ -61,6 +68,7 @@ public static class EventBusBuilderExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<RabbitMQEventBus>();
         builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<RabbitMQEventBus>());
+        builder.Services.AddSingleton<ISerializedEventPublisher>(sp => sp.GetRequiredService<RabbitMQEventBus>());
         var subscriptions = new EventSubscriptions();
         builder.Services.AddSingleton(subscriptions);
         builder.Services.AddHostedService<EventConsumer>();

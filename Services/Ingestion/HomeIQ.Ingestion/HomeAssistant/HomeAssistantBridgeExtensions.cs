@@ -23,7 +23,7 @@ public static class HomeAssistantBridgeExtensions
         }
         if (!builder.Services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer)))
         {
-            builder.AddRedisClient("cache");
+            builder.AddRedisClient("cache", configureOptions: redis => redis.AbortOnConnectFail = false); // connect in the background; never fail start-up
         }
         builder.Services.AddHttpClient<IExternalDeviceDirectory, DevicesExternalDirectory>(c => c.BaseAddress = new("http://devices")).AddServiceToken();
         var replica = ReplicaName(builder.Configuration);

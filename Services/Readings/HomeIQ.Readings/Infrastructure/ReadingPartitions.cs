@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using HomeIQ.ServiceDefaults.Clients;
+using HomeIQ.Postgres;
 using Npgsql;
 
 namespace HomeIQ.Readings.Infrastructure;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using HomeIQ.Contracts;
-using HomeIQ.EventBus.RabbitMQ;
 using Npgsql;
 
 namespace HomeIQ.EventBus.Postgres;
@@ -28,7 +27,7 @@ public sealed class Outbox
             {
                 new() { Value = @event.Id },
                 new() { Value = EventNames.Of(@event.GetType()) },
-                new() { Value = JsonSerializer.Serialize(@event, @event.GetType(), RabbitMQEventBus.Json) },
+                new() { Value = JsonSerializer.Serialize(@event, @event.GetType(), EventJson.Options) },
                 new() { Value = (object?)activity?.Id ?? DBNull.Value },
                 new() { Value = (object?)activity?.TraceStateString ?? DBNull.Value },
             },

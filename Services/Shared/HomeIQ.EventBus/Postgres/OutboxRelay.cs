@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using HomeIQ.EventBus.RabbitMQ;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +14,7 @@ namespace HomeIQ.EventBus.Postgres;
 /// (a crash after the confirm but before the mark can repeat a row; consumers' inboxes make that harmless).
 /// A row the broker refuses is retried with backoff and does not hold up the others.
 /// </summary>
-public sealed class OutboxRelay(NpgsqlDataSource dataSource, RabbitMQEventBus bus, IOptions<EventBusOptions> options, ILogger<OutboxRelay> logger)
+public sealed class OutboxRelay(NpgsqlDataSource dataSource, ISerializedEventPublisher bus, IOptions<EventBusOptions> options, ILogger<OutboxRelay> logger)
     : BackgroundService
 {
     private const int BatchSize = 200;

@@ -99,7 +99,7 @@ internal sealed class EventConsumer(
         IntegrationEvent? @event;
         try
         {
-            @event = (IntegrationEvent?)JsonSerializer.Deserialize(body, subscription.EventType, RabbitMQEventBus.Json)
+            @event = (IntegrationEvent?)JsonSerializer.Deserialize(body, subscription.EventType, EventJson.Options)
                      ?? throw new JsonException("the body is JSON null");
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)

@@ -12,9 +12,8 @@ namespace HomeIQ.EventBus.RabbitMQ;
 /// and fails when the broker nacks it or returns it as unroutable (messages are mandatory and persistent).
 /// Many publishes may be in flight at once; their confirms arrive pipelined.
 /// </summary>
-public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOptions> options) : IEventBus, IAsyncDisposable
+public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOptions> options) : IEventBus, ISerializedEventPublisher, IAsyncDisposable
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly EventBusOptions _options = options.Value;
     private IChannel? _channel;
@@ -27,12 +26,12 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
         var type = @event.GetType();
         var body = ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
             ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
-            : JsonSerializer.SerializeToUtf8Bytes(@event, type, Json);
+            : JsonSerializer.SerializeToUtf8Bytes(@event, type, EventJson.Options);
         return PublishAsync(EventNames.Of(type), @event.Id, body, parent: default, cancellationToken);
     }
 
-    /// <summary>Publishes an already serialised event (the outbox relay), continuing the trace it was written in.</summary>
-    internal async Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken)
     {
         using var activity = EventBusTelemetry.StartPublish(_options.ExchangeName, eventName, eventId.ToString(), parent);
         var traced = activity ?? Activity.Current;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-namespace HomeIQ.ServiceDefaults.Clients;
+namespace HomeIQ.Postgres;
 
 /// <summary>
 /// A service's tables, created before it serves. The DDL runs in one transaction under an advisory lock named after the
