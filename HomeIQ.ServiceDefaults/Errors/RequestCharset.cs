@@ -16,17 +16,14 @@ public static class RequestCharset
     {
         var contentType = context.Request.ContentType;
         if (contentType is null || !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase)
-            || !MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset.Length == 0)
+            || !MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.Parameters.Any(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)))
         {
             await next(context).ConfigureAwait(false);
             return;
         }
         var charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).ToString();
-        try
-        {
-            _ = Encoding.GetEncoding(charset);
-        }
-        catch (ArgumentException)
+        if (!IsKnown(charset))
         {
             await Results.Problem(title: "Unsupported media type", detail: $"The charset '{charset}' is not supported; send UTF-8.",
                 statusCode: StatusCodes.Status415UnsupportedMediaType).ExecuteAsync(context).ConfigureAwait(false);
@@ -39,4 +36,16 @@ public static class RequestCharset
         }
         await next(context).ConfigureAwait(false);
     });
+
+    private static bool IsKnown(string charset)
+    {
+        try
+        {
+            return charset.Length > 0 && Encoding.GetEncoding(charset) is not null;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }

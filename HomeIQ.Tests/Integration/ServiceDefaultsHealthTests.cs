@@ -17,7 +17,7 @@ public sealed class ServiceDefaultsHealthTests(AppHostFixture fixture)
         using var live = await http.GetAsync("/health/live", ct);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-        Assert.Contains("PostgreSql_db", await health.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Contains("PostgreSql", await health.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -26,13 +26,13 @@ public sealed class ServiceDefaultsHealthTests(AppHostFixture fixture)
     [Fact]
     public async Task AServiceWithItsDatabaseUpIsHealthy()
     {
-        // Identity checks identitydb on /health; no test kills it (outbox-sample is killed by the outbox crash test).
+        // Identity checks identitydb on /health (Aspire.Npgsql's "PostgreSql" check); no test kills it (outbox-sample is killed by the outbox crash test).
         using var http = fixture.App.CreateHttpClient("identity");
 
         using var health = await http.GetAsync("/health", TestApps.Timeout());
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.Contains("PostgreSql_identitydb", await health.Content.ReadAsStringAsync(TestApps.Timeout()), StringComparison.Ordinal);
+        Assert.Contains("PostgreSql", await health.Content.ReadAsStringAsync(TestApps.Timeout()), StringComparison.Ordinal);
     }
 
     [Fact]

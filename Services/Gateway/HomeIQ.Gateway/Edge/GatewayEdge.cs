@@ -22,7 +22,7 @@ internal static class GatewayEdge
         app.Use(async (context, next) =>
         {
             var id = context.Request.Headers[CorrelationHeader].ToString();
-            if (id.Length is 0 or > 128)
+            if (id.Length is 0 or > 128 || id.Any(c => c is < '!' or > '~')) // it is echoed in a response header: visible ASCII only
             {
                 id = Guid.NewGuid().ToString("N");
                 context.Request.Headers[CorrelationHeader] = id;
