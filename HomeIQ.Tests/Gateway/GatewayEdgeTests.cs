@@ -59,6 +59,27 @@ public sealed class GatewayEdgeTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task AChunkedUploadOverTheSizeLimitIsAnswered413AndTheClientReadsIt()
+    {
+        var ct = TestApps.Timeout();
+        using var client = fixture.App.CreateHttpClient("gateway");
+
+        for (var i = 0; i < 10; i++)
+        {
+            // No length: the gateway only learns the body is too large while forwarding it.
+            using var content = new StreamContent(new MemoryStream(new byte[4 * 1024 * 1024]));
+            content.Headers.ContentType = new("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/register") { Content = content };
+            request.Headers.TransferEncodingChunked = true;
+            using var response = await client.SendAsync(request, ct);
+            var problem = await response.Content.ReadAsStringAsync(ct);
+
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Contains("limited to", problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task ANonAsciiHubKeyIsRefusedAs401NotBlamedOnIngestion()
     {
         var ct = TestApps.Timeout();

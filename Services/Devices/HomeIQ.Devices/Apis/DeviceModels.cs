@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HomeIQ.Devices.Infrastructure;
 using Npgsql;
+using HomeIQ.Postgres;
 
 namespace HomeIQ.Devices.Apis;
 

@@ -17,6 +17,12 @@ internal static class ForwardingProblems
             return;
         }
         var service = context.GetReverseProxyFeature().Route.Cluster?.ClusterId ?? "routed";
+        var tooLarge = Chain(failure.Exception).OfType<BadHttpRequestException>().FirstOrDefault(e => e.StatusCode == StatusCodes.Status413PayloadTooLarge);
+        if (tooLarge is not null)
+        {
+            await Results.Problem(title: "Payload too large", detail: tooLarge.Message, statusCode: tooLarge.StatusCode).ExecuteAsync(context);
+            return;
+        }
         var (status, detail) = failure.Error switch
         {
             ForwarderError.RequestBodyClient or ForwarderError.UpgradeRequestClient when context.Response.StatusCode is >= 400 and < 500 =>
@@ -31,5 +37,13 @@ internal static class ForwardingProblems
             context.Response.Headers.RetryAfter = "1";
         }
         await Results.Problem(detail: detail, statusCode: status).ExecuteAsync(context);
+    }
+
+    private static IEnumerable<Exception> Chain(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            yield return e;
+        }
     }
 }

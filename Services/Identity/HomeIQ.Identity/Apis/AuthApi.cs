@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using HomeIQ.Postgres;
 
 namespace HomeIQ.Identity.Apis;
 
@@ -38,7 +39,7 @@ public static class AuthApi
         var email = request.Email?.Trim().ToLowerInvariant() ?? "";
         if (StoredText.HasControlCharacters(email))
         {
-            errors["email"] = StoredText.NoControlCharacters("email");
+            errors["email"] = [StoredText.NoControlCharacters("email")];
         }
         else if (email.Length is 0 or > 254 || !MailAddress.TryCreate(email, out _))
         {
@@ -55,7 +56,7 @@ public static class AuthApi
         }
         else if (StoredText.HasControlCharacters(name))
         {
-            errors["displayName"] = StoredText.NoControlCharacters("display name");
+            errors["displayName"] = [StoredText.NoControlCharacters("display name")];
         }
         if (errors.Count > 0)
         {
@@ -84,7 +85,7 @@ public static class AuthApi
         }
         if (StoredText.HasControlCharacters(request.Email))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = StoredText.NoControlCharacters("email") });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = [StoredText.NoControlCharacters("email")] });
         }
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);

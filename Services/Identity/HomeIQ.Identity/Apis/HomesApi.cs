@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using HomeIQ.Postgres;
 
 namespace HomeIQ.Identity.Apis;
 
@@ -37,7 +38,7 @@ public static class HomesApi
 
     private static string[]? NameProblem(string name) =>
         name.Length is 0 or > 100 ? ["A name of 1 to 100 characters is required."]
-        : StoredText.HasControlCharacters(name) ? StoredText.NoControlCharacters("name")
+        : StoredText.HasControlCharacters(name) ? [StoredText.NoControlCharacters("name")]
         : null;
 
     private static Guid? UserId(ClaimsPrincipal user) => Guid.TryParse(user.GetUserId(), out var id) ? id : null;
@@ -115,7 +116,7 @@ public static class HomesApi
         }
         else if (StoredText.HasControlCharacters(email))
         {
-            errors["email"] = StoredText.NoControlCharacters("email");
+            errors["email"] = [StoredText.NoControlCharacters("email")];
         }
         if (role is null || errors.Count > 0)
         {

@@ -3,6 +3,7 @@ using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Ingestion.Infrastructure;
 using Microsoft.Extensions.Options;
+using HomeIQ.Postgres;
 
 namespace HomeIQ.Ingestion.Pipeline;
 
