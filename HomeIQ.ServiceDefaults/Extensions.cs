@@ -57,11 +57,16 @@ public static class ServiceDefaultsExtensions
         });
         // Malformed JSON, a wrong type, an oversize body: the request's fault, so its 4xx, never a 500.
         // A database restarting or a dropped connection: 503 with Retry-After, so clients retry instead of giving up.
-        builder.Services.Configure<ExceptionHandlerOptions>(options => options.StatusCodeSelector = exception => exception switch
+        builder.Services.Configure<ExceptionHandlerOptions>(options =>
         {
-            Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
-            _ when HomeIQ.ServiceDefaults.Errors.DependencyFailures.IsTransient(exception) => StatusCodes.Status503ServiceUnavailable,
-            _ => StatusCodes.Status500InternalServerError,
+            options.StatusCodeSelector = exception => exception switch
+            {
+                Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
+                _ when HomeIQ.ServiceDefaults.Errors.DependencyFailures.IsTransient(exception) => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            };
+            // A client's mistake is not a server error: no error log, no stack trace, no error.type on the request metric.
+            options.SuppressDiagnosticsCallback = context => context.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException;
         });
         builder.Services.Configure<KestrelServerOptions>(options =>
             options.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Kestrel:Limits:MaxRequestBodySize", DefaultMaxRequestBodySize));

@@ -22,6 +22,8 @@ app.MapGet("/pid", (ILogger<Program> logger) =>
     return Environment.ProcessId;
 });
 app.MapGet("/args", () => Environment.GetCommandLineArgs().Skip(1));
+// A JSON body bound by the framework, for the bad-input logging test.
+app.MapPost("/json", (EchoBody body) => body);
 // What a proxy in front of this service forwarded: the headers as received.
 app.MapGet("/api/v1/echo/headers", (HttpRequest request) => request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()));
 // A WebSocket for proxy tests: ?status=N refuses the upgrade with N (and ?retryAfter=S); otherwise it first sends the forwarded
@@ -69,3 +71,5 @@ app.Map("/api/v1/echo/ws", async (HttpContext context) =>
 });
 
 app.Run();
+
+internal sealed record EchoBody(string Name, int Count);
