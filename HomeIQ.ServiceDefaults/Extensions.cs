@@ -94,19 +94,7 @@ public static class ServiceDefaultsExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestCharsetCheck();
-        app.Use((context, next) =>
-        {
-            // Errors are ProblemDetails, but TypedResults.NotFound(problem) and its kin label them plain JSON: say what they are.
-            context.Response.OnStarting(() =>
-            {
-                if (context.Response.StatusCode >= 400 && context.Response.ContentType?.StartsWith("application/json", StringComparison.Ordinal) == true)
-                {
-                    context.Response.ContentType = "application/problem+json";
-                }
-                return Task.CompletedTask;
-            });
-            return next(context);
-        });
+        app.UseProblemContentType();
         app.MapHealthEndpoints(app.Environment);
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json: the gateway merges them, tests enumerate routes from them
         return app;
