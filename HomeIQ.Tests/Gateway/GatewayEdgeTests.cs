@@ -39,8 +39,10 @@ public sealed class GatewayEdgeTests(AppHostFixture fixture)
         Assert.NotNull(retryAfter);
     }
 
-    [Fact]
-    public async Task AnUploadOverTheSizeLimitIsAnswered413AndTheClientReadsIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // no length: the gateway only learns the body is too large while forwarding it
+    public async Task AnUploadOverTheSizeLimitIsAnswered413AndTheClientReadsIt(bool chunked)
     {
         var ct = TestApps.Timeout();
         using var client = fixture.App.CreateHttpClient("gateway");
@@ -48,29 +50,10 @@ public sealed class GatewayEdgeTests(AppHostFixture fixture)
 
         for (var i = 0; i < 10; i++)
         {
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new("application/json");
-            using var response = await client.PostAsync("/api/v1/auth/register", content, ct);
-            var problem = await response.Content.ReadAsStringAsync(ct);
-
-            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-            Assert.Contains("limited to", problem, StringComparison.Ordinal);
-        }
-    }
-
-    [Fact]
-    public async Task AChunkedUploadOverTheSizeLimitIsAnswered413AndTheClientReadsIt()
-    {
-        var ct = TestApps.Timeout();
-        using var client = fixture.App.CreateHttpClient("gateway");
-
-        for (var i = 0; i < 10; i++)
-        {
-            // No length: the gateway only learns the body is too large while forwarding it.
-            using var content = new StreamContent(new MemoryStream(new byte[4 * 1024 * 1024]));
+            using HttpContent content = chunked ? new StreamContent(new MemoryStream(body)) : new ByteArrayContent(body);
             content.Headers.ContentType = new("application/json");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/register") { Content = content };
-            request.Headers.TransferEncodingChunked = true;
+            request.Headers.TransferEncodingChunked = chunked;
             using var response = await client.SendAsync(request, ct);
             var problem = await response.Content.ReadAsStringAsync(ct);
 

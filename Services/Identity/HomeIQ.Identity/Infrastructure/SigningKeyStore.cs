@@ -24,7 +24,7 @@ internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) :
     private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
 
     private volatile bool _refreshRequested;
-    private OpenIdConnectConfiguration? _configuration;
+    private volatile OpenIdConnectConfiguration? _configuration;
 
     private async ValueTask<IReadOnlyList<RsaSecurityKey>> GetKeysAsync(CancellationToken cancellationToken)
     {
@@ -38,18 +38,8 @@ internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) :
 
     public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(CancellationToken cancel)
     {
-        var keys = await GetKeysAsync(cancel);
-        var configuration = _configuration;
-        if (configuration is null || configuration.SigningKeys.Count != keys.Count)
-        {
-            configuration = new OpenIdConnectConfiguration();
-            foreach (var key in keys)
-            {
-                configuration.SigningKeys.Add(key);
-            }
-            _configuration = configuration;
-        }
-        return configuration;
+        await GetKeysAsync(cancel);
+        return _configuration!;
     }
 
     public void RequestRefresh() => _refreshRequested = true;
@@ -97,6 +87,12 @@ internal sealed class SigningKeyStore(NpgsqlDataSource db, TimeProvider clock) :
                 keys = await ReadAsync(connection, transaction, cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
+            var configuration = new OpenIdConnectConfiguration();
+            foreach (var key in keys)
+            {
+                configuration.SigningKeys.Add(key);
+            }
+            _configuration = configuration; // before the keys: whoever sees the new keys also sees their configuration
             _keys = [.. keys];
             _loadedAt = clock.GetUtcNow();
         }
