@@ -11,6 +11,8 @@ var messaging = builder.AddRabbitMQ("messaging");
 var identityDb = postgres.AddDatabase("identitydb");
 var devicesDb = postgres.AddDatabase("devicesdb");
 var readingsDb = postgres.AddDatabase("readingsdb");
+var energyDb = postgres.AddDatabase("energydb");
+var anomaliesDb = postgres.AddDatabase("anomaliesdb");
 
 // Users, homes and roles; issues the tokens every other service validates (through its JWKS, found as http://identity).
 // Services that call others' internal routes get a client secret: a generated secret parameter, kept across runs,
@@ -59,6 +61,21 @@ var readings = builder.AddProject<Projects.HomeIQ_Readings>("readings")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
+// Energy: kWh per device, room and home from the readings on the broker (its own queue), tariffs and cost.
+var energy = builder.AddProject<Projects.HomeIQ_Energy>("energy")
+    .WithReference(energyDb).WaitFor(energyDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(identity)
+    .WithHttpHealthCheck("/health");
+
+// Anomalies: learns each device metric's behaviour from the readings on the broker (its own queue) and raises anomalies,
+// offline and stuck sensors through its outbox.
+var anomalies = builder.AddProject<Projects.HomeIQ_Anomalies>("anomalies")
+    .WithReference(anomaliesDb).WaitFor(anomaliesDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(identity)
+    .WithHttpHealthCheck("/health");
+
 // The single entry point for clients and hubs: the only resource with external endpoints. It validates tokens with Identity's
 // keys (fetched on the first request) and routes by discovery name, answering 503 for a service that is not up yet: no waits.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
@@ -66,6 +83,8 @@ builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
     .WithReference(devices)
     .WithReference(readings)
     .WithReference(ingestion)
+    .WithReference(energy)
+    .WithReference(anomalies)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

@@ -110,7 +110,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
     [Fact]
     public async Task TheMergedOpenApiDocumentHasTheRoutedPathsOfEveryDeployedService()
     {
-        foreach (var service in new[] { "identity", "devices", "readings", "ingestion" })
+        foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies" })
         {
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
         }

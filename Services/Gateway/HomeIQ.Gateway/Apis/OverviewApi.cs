@@ -7,21 +7,24 @@ using Microsoft.Extensions.Options;
 namespace HomeIQ.Gateway.Apis;
 
 /// <summary>
-/// <c>GET /api/v1/homes/{homeId}/overview</c>: the home's devices and latest readings, fetched in parallel with a timeout
-/// each. It always answers 200 with what it got; what failed is named in <c>degraded</c>, so one service being down (or its
-/// circuit open) never takes the overview down. A service joins the overview when it is deployed (energy, anomalies).
+/// <c>GET /api/v1/homes/{homeId}/overview</c>: the home's devices, latest readings, today's energy and cost, and open anomalies,
+/// fetched in parallel with a timeout each. It always answers 200 with what it got; what failed is named in <c>degraded</c>, so
+/// one service being down (or its circuit open) never takes the overview down.
 /// </summary>
 public static class OverviewApi
 {
     public const string ClientName = "gateway-overview";
 
     public sealed record DegradedPart(string Part, string Reason);
-    public sealed record Overview(Guid HomeId, JsonElement? Devices, JsonElement? Readings, IReadOnlyList<DegradedPart> Degraded);
+    public sealed record Overview(Guid HomeId, JsonElement? Devices, JsonElement? Readings, JsonElement? Energy, JsonElement? Anomalies,
+        IReadOnlyList<DegradedPart> Degraded);
 
     private static readonly (string Part, string Service, string Path)[] Parts =
     [
         ("devices", "devices", "devices?limit=200"),
         ("readings", "readings", "readings/latest"),
+        ("energy", "energy", "energy/today"),
+        ("anomalies", "anomalies", "anomalies?status=open&limit=20"),
     ];
 
     public static IEndpointRouteBuilder MapOverviewApi(this IEndpointRouteBuilder app)
@@ -37,7 +40,7 @@ public static class OverviewApi
             options.Value.PartTimeout, context.RequestAborted)));
         JsonElement? Part(string name) => results.Single(r => r.Part == name).Body;
         var degraded = results.Where(r => r.Reason is not null).Select(r => new DegradedPart(r.Part, r.Reason!)).ToList();
-        return TypedResults.Ok(new Overview(homeId, Part("devices"), Part("readings"), degraded));
+        return TypedResults.Ok(new Overview(homeId, Part("devices"), Part("readings"), Part("energy"), Part("anomalies"), degraded));
     }
 
     private static async Task<(string Part, JsonElement? Body, string? Reason)> FetchAsync(
