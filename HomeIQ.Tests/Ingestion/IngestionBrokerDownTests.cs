@@ -5,12 +5,110 @@ using static HomeIQ.Tests.Ingestion.IngestClient;
 
 namespace HomeIQ.Tests.Ingestion;
 
-/// <summary>A stack of its own, whose broker this class stops.</summary>
-public sealed class IngestionBrokerDownFixture : IngestionFixture;
+/// <summary>A stack of its own, whose broker and services this class stops; the store's queue may hold only a few batches.</summary>
+public sealed class IngestionBrokerDownFixture : IngestionFixture
+{
+    public const int MaxQueuedMessages = 20;
 
-/// <summary>While the broker is down nothing is accepted: 503 with Retry-After; once it is back, 202 again.</summary>
+    protected override void Configure(IResourceBuilder<ProjectResource> ingestion) =>
+        ingestion.WithEnvironment("Ingestion__MaxQueuedMessages", MaxQueuedMessages.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Ingestion__BacklogPollInterval", "00:00:00.100");
+}
+
+/// <summary>
+/// While the broker, or what ingestion depends on, is down, or the store has fallen behind, nothing is accepted: 503 with Retry-After;
+/// once it is back, 202 again, and nothing that was accepted is lost.
+/// </summary>
 public sealed class IngestionBrokerDownTests(IngestionBrokerDownFixture fixture) : IClassFixture<IngestionBrokerDownFixture>
 {
+    [Fact]
+    public async Task WhileTheStoreIsStoppedTheBacklogStaysBoundedWith503AndEveryAcceptedReadingIsStoredOnceItIsBack()
+    {
+        var ct = TestApps.Timeout(TimeSpan.FromMinutes(3));
+        var home = await fixture.NewHubHomeAsync();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-30);
+        var sent = 0;
+        // A plain client: the test client's resilience handler would retry every 503 for seconds.
+        using var http = new HttpClient { BaseAddress = fixture.App.GetEndpoint("ingestion") };
+        async Task<HttpResponseMessage> PostNextAsync() =>
+            await PostAsync(http, home.HubKey, new { readings = new[] { Reading(home.DeviceId, "temperature", 20, "°C", start.AddMilliseconds(++sent)) } });
+
+        await fixture.App.CommandAsync("readings", KnownResourceCommands.StopCommand, ct);
+        var accepted = 0;
+        HttpResponseMessage? refused = null;
+        while (refused is null && sent < 2_000)
+        {
+            var response = await PostNextAsync();
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                accepted++;
+                response.Dispose();
+            }
+            else
+            {
+                refused = response;
+            }
+        }
+        var queuedAtRefusal = await QueuedAsync("readings", ct);
+        var refusedWhileFull = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            await Task.Delay(20, ct);
+            using var again = await PostNextAsync();
+            refusedWhileFull += again.StatusCode == HttpStatusCode.ServiceUnavailable ? 1 : 0;
+        }
+        var queuedAfterMore = await QueuedAsync("readings", ct);
+
+        await fixture.App.CommandAsync("readings", KnownResourceCommands.StartCommand, ct);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("readings", ct);
+        var acceptedAgain = false;
+        for (var attempt = 0; attempt < 120 && !acceptedAgain; attempt++)
+        {
+            using var retry = await PostNextAsync();
+            acceptedAgain = retry.StatusCode == HttpStatusCode.Accepted;
+            accepted += acceptedAgain ? 1 : 0;
+            if (!acceptedAgain)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+        long stored;
+        do
+        {
+            await Task.Delay(200, ct);
+            stored = await StoredAsync(home.HomeId, ct);
+        }
+        while (stored < accepted && !ct.IsCancellationRequested);
+
+        Assert.NotNull(refused);
+        using (refused)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.True(refused.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, $"Retry-After: {refused.Headers.RetryAfter}");
+            Assert.Contains("'readings' queue", await refused.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+        Assert.InRange(queuedAtRefusal, (uint)IngestionBrokerDownFixture.MaxQueuedMessages + 1, (uint)sent);
+        Assert.Equal(50, refusedWhileFull);
+        Assert.Equal(queuedAtRefusal, queuedAfterMore);
+        Assert.True(acceptedAgain, "ingestion never took readings again after the store came back");
+        Assert.Equal(accepted, stored);
+    }
+
+    private async Task<uint> QueuedAsync(string queue, CancellationToken ct)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri((await fixture.App.GetConnectionStringAsync("messaging", ct))!) };
+        await using var connection = await factory.CreateConnectionAsync(ct);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: ct);
+        return await channel.MessageCountAsync(queue, ct);
+    }
+
+    private async Task<long> StoredAsync(Guid homeId, CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(await fixture.App.GetConnectionStringAsync("readingsdb", ct));
+        await connection.OpenAsync(ct);
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM readings WHERE home_id = $1", connection) { Parameters = { new() { Value = homeId } } };
+        return (long)(await count.ExecuteScalarAsync(ct))!;
+    }
     [Fact]
     public async Task WhileTheBrokerIsDownBatchesGet503WithRetryAfterAndTheStreamSaysUnavailableThenBothWorkAgain()
     {

@@ -33,7 +33,7 @@ public class IngestionFixture : IAsyncLifetime
         var devices = builder.AddDevicesService(postgres, cache, messaging, identity);
         // The consumer of readings.received.v1, as in the AppHost: the broker refuses (and ingestion answers 503 to) readings no queue takes.
         builder.AddReadingsService(postgres, messaging, identity);
-        builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
+        var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
             .WithReference(messaging).WaitFor(messaging)
             .WithReference(cache).WaitFor(cache)
             .WithReference(identity).WaitFor(identity)
@@ -43,11 +43,17 @@ public class IngestionFixture : IAsyncLifetime
             .WithEnvironment("Ingestion__StreamPublishesInFlight", "2")
             .WithEnvironment("Ingestion__SlowClientTimeout", SlowClientTimeout.ToString())
             .WithHttpHealthCheck("/health");
+        Configure(ingestion);
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("readings", ct);
+    }
+
+    /// <summary>Changes the ingestion service's settings for the tests of a derived fixture.</summary>
+    protected virtual void Configure(IResourceBuilder<ProjectResource> ingestion)
+    {
     }
 
     internal IdentityClient Identity() => new(App.CreateHttpClient("identity"));

@@ -63,13 +63,17 @@ public sealed class ReadingPipelineTests
         }
     }
 
-    private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create()
+    private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create() => Create(out _);
+
+    private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create(out BrokerBacklog backlog)
     {
         var devices = new StubDevices();
         var bus = new RecordingBus();
         var options = Options.Create(new HomeIQ.Ingestion.IngestionOptions());
         var directory = new DeviceDirectory(new Factory(devices), options, TimeProvider.System);
-        return (new ReadingPipeline(directory, bus, options, TimeProvider.System, NullLogger<ReadingPipeline>.Instance), devices, bus);
+        // Never started: its state is what the test reports into it.
+        backlog = new BrokerBacklog(null!, options, NullLogger<BrokerBacklog>.Instance);
+        return (new ReadingPipeline(directory, bus, backlog, options, TimeProvider.System, NullLogger<ReadingPipeline>.Instance), devices, bus);
     }
 
     private static SensorReading Reading(double value, Guid? device = null) => new(device ?? Thermometer, "temperature", value, "°C", DateTimeOffset.UtcNow);
@@ -123,6 +127,25 @@ public sealed class ReadingPipelineTests
 
         await Assert.ThrowsAsync<IngestUnavailableException>(() => pipeline.AcceptAsync(Home, "test", [Reading(20)], TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<IngestUnavailableException>(() => pipeline.PublishStateAsync(new DeviceStateChanged(Home, Thermometer, "on"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task AFullBacklogMakesTheCallUnavailableAndPublishesNothingUntilItDrains()
+    {
+        var (pipeline, _, bus) = Create(out var backlog);
+        var ct = TestContext.Current.CancellationToken;
+
+        backlog.Report("2001 batches wait in the broker's 'readings' queue (the limit is 2000)");
+        var refused = await Assert.ThrowsAsync<IngestUnavailableException>(() => pipeline.AcceptAsync(Home, "http", [Reading(20)], ct));
+        var publishedWhileFull = bus.Published.Count;
+        backlog.Report(null);
+        var outcome = await pipeline.AcceptAsync(Home, "http", [Reading(21)], ct);
+
+        Assert.Contains("'readings' queue", refused.Message, StringComparison.Ordinal);
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+        Assert.Equal(0, publishedWhileFull);
+        Assert.Equal(1, outcome.Accepted);
+        Assert.Single(bus.Published);
     }
 
     [Fact]

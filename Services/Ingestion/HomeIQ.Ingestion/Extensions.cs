@@ -34,6 +34,8 @@ internal static class Extensions
             .AddServiceToken()
             .AddFailFastResilienceHandler();
         builder.Services.AddSingleton<DeviceDirectory>();
+        builder.Services.AddSingleton<BrokerBacklog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BrokerBacklog>());
         builder.Services.AddSingleton<ReadingPipeline>();
         builder.Services.AddSingleton<IReadingPipeline>(sp => sp.GetRequiredService<ReadingPipeline>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));

@@ -30,6 +30,22 @@ public sealed class IngestionOptions
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// The broker queues whose backlog bounds what ingestion accepts: the store's (<c>readings</c>) by default. Energy and Anomalies
+    /// are not listed, so that one analytics service being down or slow never stops readings from being stored.
+    /// </summary>
+    public string[] BacklogQueues { get; set; } = ["readings"];
+
+    /// <summary>
+    /// The most messages (each one accepted batch) that may wait in a backlog queue before new readings get 503 with Retry-After.
+    /// At the default 1,000-reading batches, 2,000 are about 20 s of the store's work on a 2-core machine.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxQueuedMessages { get; set; } = 2000;
+
+    /// <summary>How often the backlog queues' lengths are read.</summary>
+    public TimeSpan BacklogPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>What <c>Retry-After</c> says when the broker, Devices or Identity is unavailable.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(3);
 

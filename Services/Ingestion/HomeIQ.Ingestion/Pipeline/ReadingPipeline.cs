@@ -12,7 +12,8 @@ namespace HomeIQ.Ingestion.Pipeline;
 /// of a call as one <see cref="SensorReadingsReceived"/>, returning once the broker confirmed it. Registered as a singleton, also as
 /// <see cref="IReadingPipeline"/>. On cache hits validation never awaits; a call waits only for the devices it has not seen lately.
 /// </summary>
-internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IOptions<IngestionOptions> options, TimeProvider clock, ILogger<ReadingPipeline> logger)
+internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, BrokerBacklog backlog, IOptions<IngestionOptions> options, TimeProvider clock,
+    ILogger<ReadingPipeline> logger)
     : IReadingPipeline
 {
     public const int MaxMetricLength = 100;
@@ -63,6 +64,11 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, IO
         IReadOnlyList<SensorReading> accepted = rejected is null ? readings : valid!;
         if (accepted.Count > 0)
         {
+            if (backlog.OverLimit is { } why)
+            {
+                throw new IngestUnavailableException($"Readings arrive faster than HomeIQ stores them: {why}. Nothing of this request was accepted; try again shortly.",
+                    _options.RetryAfter);
+            }
             await PublishAsync(new SensorReadingsReceived(homeId, source, accepted), cancellationToken).ConfigureAwait(false);
         }
         return new IngestOutcome(accepted.Count, (IReadOnlyList<RejectedReading>?)rejected ?? NoRejections);
