@@ -28,13 +28,14 @@ var builder = await BenchApps.CreateAppHostAsync<Projects.HomeIQ_AppHost>(servic
 builder.CreateResourceBuilder<ProjectResource>("gateway")
     .WithEnvironment("Gateway__RateLimits__PerHubPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerHubBurst", "10000000")
     .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesPerSecond", "10000000").WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "10000000");
-foreach (var service in new[] { "identity", "devices", "ingestion", "readings", "gateway" })
+var analytics = new[] { "energy", "anomalies" };
+foreach (var service in (string[])["identity", "devices", "ingestion", "readings", "gateway", .. analytics])
 {
     builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment("Logging__LogLevel__Default", "Warning");
 }
 await using var app = await builder.BuildAsync();
 await app.StartAsync();
-foreach (var service in new[] { "ingestion", "readings", "gateway" })
+foreach (var service in (string[])["ingestion", "readings", "gateway", .. analytics])
 {
     await app.ResourceNotifications.WaitForResourceHealthyAsync(service);
 }
@@ -71,6 +72,8 @@ var sustainedRate = (storedAfterDrain - storedBefore) / drained;
 await DrainAsync(); // a duplicate would arrive after the target was reached: count again once nothing more comes
 var difference = await StoredAsync() - storedBefore - load.Acknowledged;
 Console.WriteLine(FormattableString.Invariant($"  all {storedAfterDrain - storedBefore:N0} committed after {drained:F1} s: {sustainedRate:N0}/s; lost: {Math.Max(0, -difference)}, duplicated: {Math.Max(0, difference)}"));
+var analyticsCaughtUp = await WaitForEmptyQueuesAsync(analytics);
+Console.WriteLine(FormattableString.Invariant($"  energy and anomalies had consumed every reading {analyticsCaughtUp:F1} s after the window opened"));
 
 var halfRate = sustainedRate / 2;
 Console.WriteLine(FormattableString.Invariant($"Latency at half that rate ({halfRate:N0}/s), {latencySeconds} s of probes…"));
@@ -89,6 +92,7 @@ Console.WriteLine(FormattableString.Invariant($"| committed during the {seconds}
 Console.WriteLine(FormattableString.Invariant($"| accepted (202) in the same window | {acceptedRate:N0} readings/s |"));
 Console.WriteLine(FormattableString.Invariant($"| raw binary COPY, same rows, same table | {copyRate:N0} rows/s |"));
 Console.WriteLine(FormattableString.Invariant($"| end-to-end / raw COPY | {sustainedRate / copyRate:P0} |"));
+Console.WriteLine(FormattableString.Invariant($"| energy and anomalies consumed everything after | {analyticsCaughtUp:F0} s |"));
 Console.WriteLine(FormattableString.Invariant($"| ingest → queryable at {halfRate:N0}/s: p50 / p99 ({latencies.Length} probes) | {Percentile(latencies, 0.50):F0} ms / {Percentile(latencies, 0.99):F0} ms |"));
 Console.WriteLine();
 Console.WriteLine("CPU during the sustained window (process trees; 2 cores = 200 %):");
@@ -153,6 +157,27 @@ async Task<long> WaitForStoredAsync(long target)
         await Task.Delay(100);
     }
     return now;
+}
+
+// Waits (at most 10 minutes) until the queues hold no message twice in a row; returns the seconds since the window opened.
+async Task<double> WaitForEmptyQueuesAsync(string[] queues)
+{
+    var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(await app.GetConnectionStringAsync("messaging") ?? throw new InvalidOperationException("no messaging")) };
+    await using var connection = await factory.CreateConnectionAsync();
+    await using var channel = await connection.CreateChannelAsync();
+    var deadline = Stopwatch.StartNew();
+    var emptyInARow = 0;
+    while (emptyInARow < 2 && deadline.Elapsed < TimeSpan.FromMinutes(10))
+    {
+        var waiting = 0L;
+        foreach (var queue in queues)
+        {
+            waiting += await channel.MessageCountAsync(queue);
+        }
+        emptyInARow = waiting == 0 ? emptyInARow + 1 : 0;
+        await Task.Delay(250);
+    }
+    return window.Elapsed.TotalSeconds;
 }
 
 async Task<double[]> ProbeLatencyAsync(double backgroundRate, TimeSpan duration)
