@@ -43,8 +43,12 @@ public sealed class GatewayTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task TheOverviewAnswers200WithTheDevicesAndReadingsOfTheHomeAndOnlyToItsMembers()
+    public async Task TheOverviewAnswers200WithTheDevicesReadingsEnergyAndAnomaliesOfTheHomeAndOnlyToItsMembers()
     {
+        foreach (var service in new[] { "devices", "readings", "energy", "anomalies" })
+        {
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
+        }
         var gateway = ThroughGateway();
         var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
         var outsider = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
@@ -58,6 +62,8 @@ public sealed class GatewayTests(AppHostFixture fixture)
         Assert.Empty(degraded);
         Assert.Equal(0, body.GetProperty("devices").GetProperty("total").GetInt32());
         Assert.Equal(JsonValueKind.Object, body.GetProperty("readings").ValueKind);
+        Assert.Equal(0, body.GetProperty("energy").GetProperty("kWh").GetDouble());
+        Assert.Equal(0, body.GetProperty("anomalies").GetProperty("anomalies").GetArrayLength());
         Assert.Equal(homeId, body.GetProperty("homeId").GetGuid());
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
     }
