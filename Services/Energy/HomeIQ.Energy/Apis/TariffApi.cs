@@ -67,7 +67,7 @@ public static class TariffApi
             Add("body", "A tariff is required.");
             return (null, errors);
         }
-        var zone = FindZone(request.TimeZone);
+        var zone = TimeZones.Find(request.TimeZone);
         if (zone is null)
         {
             Add("timeZone", "'timeZone' must be an IANA time zone, e.g. Europe/Paris.");
@@ -165,21 +165,4 @@ public static class TariffApi
     }
 
     private static bool IsPrice(double value) => double.IsFinite(value) && value >= 0 && value <= MaxPrice;
-
-    /// <summary>An IANA zone from the system's tz database; anything else (unknown, malformed, a path) is no zone.</summary>
-    internal static TimeZoneInfo? FindZone(string? id)
-    {
-        if (id is not { Length: > 0 and <= 64 } || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+')) || id.Contains("..", StringComparison.Ordinal))
-        {
-            return null;
-        }
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException or IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 }

@@ -97,13 +97,3 @@ internal static class EnergyStore
         return new TariffHistory(versions);
     }
 }
-
-/// <summary>Weekday names as tariffs spell them.</summary>
-public static class TariffDays
-{
-    public static readonly string[] Names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-    public static DayOfWeek? Parse(string? name) => Array.IndexOf(Names, name?.ToLowerInvariant()) is var i and >= 0 ? (DayOfWeek)i : null;
-
-    public static string Name(DayOfWeek day) => Names[(int)day];
-}
