@@ -16,44 +16,9 @@ namespace HomeIQ.Energy.Infrastructure;
 /// </summary>
 internal sealed class EnergyReadingsHandler(NpgsqlDataSource db, IOptions<EnergyOptions> options) : IIntegrationEventBatchHandler<SensorReadingsReceived>
 {
-    private static readonly DateTime Earliest = new(1970, 1, 2, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly TimeSpan LatestAhead = TimeSpan.FromDays(7);
-
-    internal readonly record struct NewPoint(Guid HomeId, Guid DeviceId, SeriesKind Kind, DateTime Ts, double Value);
-
-    /// <summary>The energy and power points of a batch, normalised to kWh and W; the first of several with the same key wins, as in the table.</summary>
-    internal static List<NewPoint> Pick(IReadOnlyList<SensorReadingsReceived> events, DateTime now)
-    {
-        List<NewPoint>? points = null;
-        foreach (var @event in events)
-        {
-            foreach (var reading in @event?.Readings ?? [])
-            {
-                // The cheap test first: the metric's length rules out nearly every reading before any string comparison.
-                if (reading?.Metric is not { Length: 5 or 6 } || reading.DeviceId == Guid.Empty
-                    || EnergyCalculator.Normalize(reading.Metric, reading.Unit, reading.Value) is not { } normalized)
-                {
-                    continue;
-                }
-                var ts = reading.Timestamp.UtcDateTime;
-                if (ts < Earliest || ts > now + LatestAhead)
-                {
-                    continue;
-                }
-                (points ??= []).Add(new NewPoint(@event!.HomeId, reading.DeviceId, normalized.Kind, ts, normalized.Value));
-            }
-        }
-        if (points is null)
-        {
-            return [];
-        }
-        var seen = new HashSet<(Guid, SeriesKind, DateTime)>();
-        return [.. points.Where(p => seen.Add((p.DeviceId, p.Kind, p.Ts)))];
-    }
-
     public async Task HandleAsync(IReadOnlyList<SensorReadingsReceived> events, CancellationToken cancellationToken)
     {
-        var points = Pick(events, DateTime.UtcNow);
+        var points = EnergyReadings.Pick(events, DateTime.UtcNow);
         if (points.Count == 0)
         {
             return;
@@ -85,7 +50,7 @@ internal sealed class EnergyReadingsHandler(NpgsqlDataSource db, IOptions<Energy
     private static long LockKey(Guid deviceId, SeriesKind kind) => BitConverter.ToInt64(deviceId.ToByteArray(), 0) ^ (long)kind;
 
     private static async Task<List<(Guid DeviceId, SeriesKind Kind, DateTime Ts)>> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        List<NewPoint> points, CancellationToken cancellationToken)
+        List<EnergyReading> points, CancellationToken cancellationToken)
     {
         await using var insert = new NpgsqlCommand("""
             INSERT INTO energy_points (device_id, metric, ts, value, home_id)
@@ -114,7 +79,7 @@ internal sealed class EnergyReadingsHandler(NpgsqlDataSource db, IOptions<Energy
     }
 
     /// <summary>Devices Energy has not heard of from the registry yet are known from their readings; a counter makes a device counted by it.</summary>
-    private static async Task RememberDevicesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<NewPoint> points, CancellationToken cancellationToken)
+    private static async Task RememberDevicesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<EnergyReading> points, CancellationToken cancellationToken)
     {
         var devices = points.GroupBy(p => p.DeviceId).Select(g => (Id: g.Key, g.First().HomeId, Counter: g.Any(p => p.Kind == SeriesKind.Counter)))
             .OrderBy(d => d.Id).ToList();
