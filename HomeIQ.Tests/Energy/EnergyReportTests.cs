@@ -96,6 +96,22 @@ public sealed class EnergyReportTests
     }
 
     [Fact]
+    public void WhereTheLocalDayStartsMidHourEachHourCountsWithTheDayItStartsIn()
+    {
+        var kolkata = TimeZones.Find("Asia/Kolkata")!;
+        var tariffs = new TariffHistory([new TariffVersion(Utc(1, 1, 0), kolkata, "INR", 8, 24, [])]);
+        var start = LocalTime.StartOf(new DateTime(2026, 3, 10), kolkata); // 18:30 UTC the day before
+        var end = LocalTime.NextDayStart(start, kolkata);
+        HourRow[] rows = [new(Fridge, Utc(3, 9, 18), 5), new(Fridge, Utc(3, 9, 19), 1), new(Fridge, Utc(3, 10, 18), 2)];
+
+        var day = EnergyReport.Total(rows, Devices, tariffs, start, end);
+
+        Assert.Equal(new DateTime(2026, 3, 9, 18, 30, 0, DateTimeKind.Utc), start);
+        Assert.Equal(3, day.ConsumedKWh, 9); // 19:00 and 18:00 UTC start on the 10th in Kolkata; 18:00 UTC on the 9th does not
+        Assert.Equal((3 * 8) + 24, day.Cost!.Value, 9); // and the standing charge is charged for exactly 24 hours
+    }
+
+    [Fact]
     public void DayBucketsStartAtLocalMidnight()
     {
         var tariffs = new TariffHistory([new TariffVersion(Utc(1, 1, 0), Paris, "EUR", 0.2, 0, [])]);

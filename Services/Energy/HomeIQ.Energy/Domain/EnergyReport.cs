@@ -37,11 +37,14 @@ public static class EnergyReport
     {
         var zone = tariffs.Zone;
         var priced = tariffs.Versions.Count > 0;
-        var byHour = rows.Where(r => r.Hour >= from && r.Hour < to).GroupBy(r => r.Hour).ToDictionary(g => g.Key, g => g.ToList());
+        // The range holds the UTC hours that start in [from, to): where a local day starts mid-hour (a half-hour offset), an hour
+        // counts with the local day it starts in.
+        var first = EnergyCalculator.FloorHour(from) == from ? from : EnergyCalculator.FloorHour(from).AddHours(1);
+        var byHour = rows.Where(r => r.Hour >= first && r.Hour < to).GroupBy(r => r.Hour).ToDictionary(g => g.Key, g => g.ToList());
         var sums = new SortedDictionary<(DateTime Start, string? Group), Sum>();
         var names = new Dictionary<string, string?>();
         var bucketOf = new BucketOf(bucket, zone, from);
-        for (var hour = EnergyCalculator.FloorHour(from); hour < to; hour = hour.AddHours(1))
+        for (var hour = first; hour < to; hour = hour.AddHours(1))
         {
             var start = bucketOf.Start(hour);
             var version = tariffs.At(hour);
