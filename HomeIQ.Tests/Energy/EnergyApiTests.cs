@@ -56,6 +56,14 @@ public sealed class EnergyApiTests(AppHostFixture fixture)
         Assert.Equal(2.875, Number(total, "netKWh"), 6);
         Assert.Equal(0.625, Number(total, "selfConsumedKWh"), 6);
 
+        var (_, compare) = await home.GetAsync($"compare?{range}");
+        Assert.Equal(3.5, Number(compare.GetProperty("current"), "consumedKWh"), 6);
+        Assert.Equal(0, Number(compare.GetProperty("previous"), "consumedKWh"));
+        Assert.Equal(JsonValueKind.Null, compare.GetProperty("consumedChangePercent").ValueKind);
+        var (_, baseline) = await home.GetAsync($"baseline?{range}");
+        Assert.Equal(2, baseline.GetProperty("hoursMeasured").GetInt32());
+        Assert.Equal(1500, Number(baseline, "baselineW"), 6); // the lower of the meter's two hours: 1.5 kWh in an hour
+
         var (todayStatus, today) = await home.GetAsync("today");
         Assert.Equal(HttpStatusCode.OK, todayStatus);
         Assert.Equal("EUR", today.GetProperty("currency").GetString());
