@@ -42,6 +42,10 @@ internal sealed class AnomalyDetector(DetectorOptions options)
             // The world moved on while the sensor was silent: start the level again instead of judging the first reading against it.
             s.Relearn = true;
             s.ExcursionCount = 0;
+            if (!s.IsOpen(AnomalyKind.Stuck))
+            {
+                s.RunStartTicks = ticks; // how still it was while silent is unknown
+            }
         }
         var step = Math.Abs(value - s.LastValue);
         if (step > 0 && (s.Quantum == 0 || step < s.Quantum))
@@ -165,15 +169,22 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         {
             s.Relearn = false;
             s.Level = value;
+            s.Trend = 0;
             s.ExcursionCount = 0;
             return;
         }
-        var residual = value - s.Level;
+        if (s.IsOpen(AnomalyKind.Stuck))
+        {
+            return; // a frozen value says nothing about the signal: neither judge it nor learn from it
+        }
+        var dt = (ticks - s.LastTicks) / (double)TimeSpan.TicksPerSecond;
+        var forecast = s.Level + (s.Trend * dt);
+        var residual = value - forecast;
         var scale = Math.Max(s.Scale, Math.Max(s.Quantum, 1e-9 + 1e-6 * Math.Abs(s.Level)));
         var limit = Options.Threshold * scale;
         if (s.Count < Options.Warmup)
         {
-            Learn(s, value, residual);
+            Learn(s, value, forecast, residual, dt);
             return;
         }
         var sign = Math.Sign(residual);
@@ -200,8 +211,9 @@ internal sealed class AnomalyDetector(DetectorOptions options)
             }
             if (s.ExcursionCount >= Options.ShiftReadings)
             {
-                var from = s.Level;
+                var from = forecast;
                 s.Level = s.ExcursionSum / s.ExcursionCount;
+                s.Trend = 0;
                 s.ExcursionCount = 0;
                 if (!s.IsOpen(AnomalyKind.LevelShift) && Raise(s, AnomalyKind.LevelShift, ticks))
                 {
@@ -216,7 +228,7 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         {
             EndExcursionAsOutlier(s, ticks, scale, findings);
         }
-        Learn(s, value, residual);
+        Learn(s, value, forecast, residual, dt);
         if (++s.NormalStreak >= Options.ResolveAfter)
         {
             foreach (var kind in (ReadOnlySpan<AnomalyKind>)[AnomalyKind.Outlier, AnomalyKind.LevelShift, AnomalyKind.Implausible])
@@ -230,11 +242,19 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         }
     }
 
-    private void Learn(SeriesState s, double value, double residual)
+    private void Learn(SeriesState s, double value, double forecast, double residual, double dt)
     {
-        s.Level += Options.LevelAlpha * residual;
-        s.Scale = s.Count <= 1 ? Math.Abs(residual) : s.Scale + Math.Max(Options.ScaleAlpha, 1.0 / s.Count) * (Math.Abs(residual) - s.Scale);
-        _ = value;
+        var level = forecast + (Options.LevelAlpha * residual);
+        if (dt > 0)
+        {
+            s.Trend += Options.TrendAlpha * (((level - s.Level) / dt) - s.Trend);
+        }
+        s.Level = level;
+        // A repeated value (a coarse sensor, or one freezing) would teach the scale a stillness that is not the signal's.
+        if (value != s.LastValue || s.Count <= 1)
+        {
+            s.Scale = s.Count <= 1 ? Math.Abs(residual) : s.Scale + (Math.Max(Options.ScaleAlpha, 1.0 / s.Count) * (Math.Abs(residual) - s.Scale));
+        }
     }
 
     private void EndExcursionAsOutlier(SeriesState s, long ticks, double scale, List<Finding> findings)

@@ -12,6 +12,9 @@ public sealed class DetectorOptions
     /// <summary>Weight of a new reading in the level (an EWMA): high enough to follow daily cycles between readings.</summary>
     public double LevelAlpha { get; set; } = 0.3;
 
+    /// <summary>Weight of a new slope in the trend (Holt's method): removes the lag an EWMA has on a rising or falling daily curve.</summary>
+    public double TrendAlpha { get; set; } = 0.1;
+
     /// <summary>Weight of a new absolute residual in the scale (the mean absolute deviation from the level).</summary>
     public double ScaleAlpha { get; set; } = 0.05;
 

@@ -9,12 +9,14 @@ namespace HomeIQ.Anomalies.Detection;
 internal sealed class SeriesState
 {
     private const byte LayoutVersion = 1;
-    internal const int Size = 1 + 8 * 23 + 4 * 6 + 1;
+    internal const int Size = 1 + 8 * 24 + 4 * 6 + 1;
 
     public long Count;
     public long LastTicks;
     public double LastValue;
     public double Level;
+    /// <summary>The level's slope per second (Holt's linear trend), so a daily cycle is not mistaken for deviation.</summary>
+    public double Trend;
     public double Scale;
     public double Quantum;
     public double Interval;
@@ -49,7 +51,7 @@ internal sealed class SeriesState
         var span = bytes.AsSpan();
         span[0] = LayoutVersion;
         var o = 1;
-        foreach (var d in (ReadOnlySpan<double>)[LastValue, Level, Scale, Quantum, Interval, IntervalDev, ExcursionPeak, ExcursionPeakResidual, ExcursionSum, MaxRunSeconds])
+        foreach (var d in (ReadOnlySpan<double>)[LastValue, Level, Trend, Scale, Quantum, Interval, IntervalDev, ExcursionPeak, ExcursionPeakResidual, ExcursionSum, MaxRunSeconds])
         {
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], d);
             o += 8;
@@ -81,7 +83,7 @@ internal sealed class SeriesState
         double D() { var v = BinaryPrimitives.ReadDoubleLittleEndian(span.AsSpan(o)); o += 8; return v; }
         long L() { var v = BinaryPrimitives.ReadInt64LittleEndian(span.AsSpan(o)); o += 8; return v; }
         int I() { var v = BinaryPrimitives.ReadInt32LittleEndian(span.AsSpan(o)); o += 4; return v; }
-        (s.LastValue, s.Level, s.Scale, s.Quantum, s.Interval, s.IntervalDev) = (D(), D(), D(), D(), D(), D());
+        (s.LastValue, s.Level, s.Trend, s.Scale, s.Quantum, s.Interval, s.IntervalDev) = (D(), D(), D(), D(), D(), D(), D());
         (s.ExcursionPeak, s.ExcursionPeakResidual, s.ExcursionSum, s.MaxRunSeconds) = (D(), D(), D(), D());
         (s.Count, s.LastTicks, s.ExcursionStartTicks, s.RunStartTicks) = (L(), L(), L(), L());
         for (var k = 0; k < s.CooldownUntil.Length; k++)
