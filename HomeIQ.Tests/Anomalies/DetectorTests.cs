@@ -106,6 +106,20 @@ public sealed class DetectorTests
     }
 
     [Fact]
+    public void ABurstOfReadingsMillisecondsApartIsNotMistakenForASteepSlope()
+    {
+        Feed(200);
+        var findings = new List<Finding>();
+        for (var n = 0; n < 100; n++)
+        {
+            var at = T0 + (_i++ * Minute);
+            _detector.Observe(_state, "temperature", "°C", Normal(), at, findings);
+            _detector.Observe(_state, "temperature", "°C", Normal(), at + (5 * TimeSpan.TicksPerMillisecond), findings);
+        }
+        Assert.Empty(findings);
+    }
+
+    [Fact]
     public void AFlappingSensorIsRaisedOncePerCooldown()
     {
         Feed(200);

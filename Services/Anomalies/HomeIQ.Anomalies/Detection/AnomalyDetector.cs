@@ -35,7 +35,11 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         var afterSilence = s.IntervalCount >= Options.IntervalWarmup && gapSeconds > OfflineAfterSeconds(s);
         if (!afterSilence)
         {
-            LearnInterval(s, gapSeconds);
+            // Readings under half a second apart are one report (a burst, or several values of one measurement), not a cadence.
+            if (gapSeconds >= 0.5)
+            {
+                LearnInterval(s, gapSeconds, Options.IntervalWarmup);
+            }
         }
         else
         {
@@ -91,7 +95,7 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         s.RunStartTicks = ticks;
     }
 
-    private static void LearnInterval(SeriesState s, double gap)
+    private static void LearnInterval(SeriesState s, double gap, int warmup)
     {
         if (s.IntervalCount == 0)
         {
@@ -101,7 +105,7 @@ internal sealed class AnomalyDetector(DetectorOptions options)
         {
             // Early on a plain mean, later an EWMA; a gap is clipped so one long pause does not stretch the interval.
             var alpha = Math.Max(1.0 / (s.IntervalCount + 1), 0.05);
-            var clipped = Math.Min(gap, 4 * s.Interval);
+            var clipped = s.IntervalCount < warmup ? gap : Math.Min(gap, 4 * s.Interval);
             var deviation = Math.Abs(clipped - s.Interval);
             s.Interval += alpha * (clipped - s.Interval);
             s.IntervalDev += alpha * (deviation - s.IntervalDev);
@@ -245,9 +249,11 @@ internal sealed class AnomalyDetector(DetectorOptions options)
     private void Learn(SeriesState s, double value, double forecast, double residual, double dt)
     {
         var level = forecast + (Options.LevelAlpha * residual);
-        if (dt > 0)
+        // Over at least half the usual interval: two readings milliseconds apart (a burst) would otherwise make a wild slope.
+        var span = Math.Max(dt, 0.5 * s.Interval);
+        if (span > 0)
         {
-            s.Trend += Options.TrendAlpha * (((level - s.Level) / dt) - s.Trend);
+            s.Trend += Options.TrendAlpha * (((level - s.Level) / span) - s.Trend);
         }
         s.Level = level;
         // A repeated value (a coarse sensor, or one freezing) would teach the scale a stillness that is not the signal's.
