@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using HomeIQ.Tests.Identity;
 using HomeIQ.Tests.Integration;
+using Npgsql;
 using static HomeIQ.Tests.Anomalies.AnomaliesClient;
 
 namespace HomeIQ.Tests.Anomalies;
@@ -83,6 +84,23 @@ public sealed class AnomaliesApiTests(AppHostFixture fixture)
         string? Status(JsonElement[] all) => all.FirstOrDefault(a => a.GetProperty("id").GetGuid() == id) is { ValueKind: JsonValueKind.Object } a ? a.GetProperty("status").GetString() : null;
         var after = await PollAsync(() => ListAsync(client, homeId, owner, "kind=offline"), a => Status(a) == "resolved", Patience);
         Assert.Equal("resolved", Status(after));
+
+        // Silent again right after it came back: a flapping sensor is not raised again within the cooldown; the sweep postpones it.
+        var postponed = await PollAsync(() => OfflineDueAsync(deviceId), due => due > DateTime.UtcNow.AddMinutes(10), Patience);
+        Assert.True(postponed > DateTime.UtcNow.AddMinutes(10), $"offline_due_at is {postponed}");
+        Assert.Single(await ListAsync(client, homeId, owner, "kind=offline"));
+    }
+
+    private async Task<DateTime?> OfflineDueAsync(Guid deviceId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = new NpgsqlConnection(await fixture.App.GetConnectionStringAsync("anomaliesdb", ct));
+        await connection.OpenAsync(ct);
+        await using var select = new NpgsqlCommand("SELECT offline_due_at FROM anomaly_series WHERE device_id = $1", connection)
+        {
+            Parameters = { new() { Value = deviceId } },
+        };
+        return await select.ExecuteScalarAsync(ct) as DateTime?;
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace HomeIQ.Anomalies.Infrastructure;
 /// <summary>
 /// Raises Offline for series whose learned silence limit (stored as <c>offline_due_at</c> with every saved state) has passed on
 /// the wall clock. Taking a series clears its due time in the same statement, so replicas sweeping together raise it once, and a
-/// series is raised once per silence; its next reading resolves the anomaly and sets a new due time.
+/// series is raised once per silence; its next reading resolves the anomaly and sets a new due time. A series that went offline
+/// and came back within the detector's cooldown is not raised again before the cooldown ends.
 /// </summary>
 internal sealed class OfflineSweep(NpgsqlDataSource db, AnomalyDetector detector, AnomalyWriter writer, IOptions<AnomaliesOptions> options,
     TimeProvider time, ILogger<OfflineSweep> logger) : BackgroundService
@@ -57,10 +58,22 @@ internal sealed class OfflineSweep(NpgsqlDataSource db, AnomalyDetector detector
                 due.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), SeriesState.FromBytes(reader.GetFieldValue<byte[]>(3))));
             }
         }
+        var cooling = await CoolingDownAsync(connection, transaction, due.Select(d => (d.DeviceId, d.Metric)).ToList(), ct);
         var raised = 0;
         var now = time.GetUtcNow().UtcTicks;
         foreach (var (homeId, deviceId, metric, state) in due)
         {
+            if (cooling.TryGetValue((deviceId, metric), out var until))
+            {
+                // A sensor whose connection flaps is raised once per cooldown: look again when it ends, if it is still silent then.
+                await using var postpone = new NpgsqlCommand(
+                    "UPDATE anomaly_series SET offline_due_at = $3 WHERE device_id = $1 AND metric = $2 AND offline_due_at IS NULL", connection, transaction)
+                {
+                    Parameters = { new() { Value = deviceId }, new() { Value = metric }, new() { Value = until } },
+                };
+                await postpone.ExecuteNonQueryAsync(ct);
+                continue;
+            }
             var finding = AnomalyDetector.Offline(state, detector.OfflineAfterSeconds(state), now);
             if (await writer.RaiseAsync(connection, transaction, homeId, deviceId, metric, finding, ct))
             {
@@ -69,5 +82,36 @@ internal sealed class OfflineSweep(NpgsqlDataSource db, AnomalyDetector detector
         }
         await transaction.CommitAsync(ct);
         return raised;
+    }
+
+    /// <summary>The series among <paramref name="series"/> whose last offline anomaly resolved within the cooldown, and when it ends.</summary>
+    private async Task<Dictionary<(Guid, string), DateTime>> CoolingDownAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        List<(Guid DeviceId, string Metric)> series, CancellationToken ct)
+    {
+        var cooling = new Dictionary<(Guid, string), DateTime>();
+        if (series.Count == 0)
+        {
+            return cooling;
+        }
+        await using var select = new NpgsqlCommand(
+            """
+            SELECT a.device_id, a.metric, max(a.resolved_at) + $3 FROM anomalies a
+            JOIN unnest($1::uuid[], $2::text[]) AS s(device_id, metric) ON a.device_id = s.device_id AND a.metric = s.metric
+            WHERE a.kind = 'offline' AND a.resolved_at > now() - $3
+            GROUP BY a.device_id, a.metric
+            """, connection, transaction)
+        {
+            Parameters =
+            {
+                new() { Value = series.Select(s => s.DeviceId).ToArray() }, new() { Value = series.Select(s => s.Metric).ToArray() },
+                new() { Value = detector.Options.Cooldown },
+            },
+        };
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            cooling[(reader.GetGuid(0), reader.GetString(1))] = reader.GetDateTime(2);
+        }
+        return cooling;
     }
 }
