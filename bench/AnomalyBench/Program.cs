@@ -8,6 +8,7 @@ using HomeIQ.Contracts;
 // one thread, over generated readings with simulated time (reading timestamps; the offline sweep simulated on a 10 s grid),
 // and scores what it raised against what was injected. Seed 1 was used for tuning; report other seeds.
 // Usage: dotnet run -c Release --project bench/AnomalyBench -- [--seed 2] [--seeds 3] [--devices 300] [--days 21]
+// BENCH_DEBUG=1 prints every missed injection and every false raise.
 var firstSeed = Arg("--seed", 2);
 var seeds = Arg("--seeds", 3);
 var devices = Arg("--devices", 300);
