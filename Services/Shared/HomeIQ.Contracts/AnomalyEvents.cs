@@ -1,6 +1,6 @@
 namespace HomeIQ.Contracts;
 
-/// <summary>What kind of anomaly was found. New kinds are appended: the numbers of the first three are part of v1.</summary>
+/// <summary>What kind of anomaly was found. Events carry it as a number: new kinds are appended, never inserted.</summary>
 public enum AnomalyKind
 {
     /// <summary>A value far from the device's recent behaviour (a spike of one or a few readings).</summary>
@@ -26,17 +26,13 @@ public enum AnomalySeverity
     High,
 }
 
-/// <summary>An anomaly was detected on a device metric.</summary>
-[EventName("anomaly.detected.v1")]
-public sealed record AnomalyDetected(Guid AnomalyId, Guid HomeId, Guid DeviceId, string Metric, AnomalyKind Kind, string Description, double? Value) : IntegrationEvent;
-
 /// <summary>
 /// An anomaly was detected on a device metric, with the evidence: the severity, the range the detector expected
 /// (<paramref name="ExpectedLow"/>..<paramref name="ExpectedHigh"/>; for Offline and Stuck, in seconds of silence or stillness)
 /// and when the triggering reading was measured. What Anomalies publishes.
 /// </summary>
 [EventName("anomaly.detected.v2")]
-public sealed record AnomalyDetectedV2(Guid AnomalyId, Guid HomeId, Guid DeviceId, string Metric, AnomalyKind Kind, AnomalySeverity Severity,
+public sealed record AnomalyDetected(Guid AnomalyId, Guid HomeId, Guid DeviceId, string Metric, AnomalyKind Kind, AnomalySeverity Severity,
     string Description, double? Value, double? ExpectedLow, double? ExpectedHigh, DateTimeOffset ObservedAt) : IntegrationEvent;
 
 /// <summary>A previously detected anomaly ended.</summary>

@@ -32,7 +32,7 @@ internal sealed class AnomalyWriter(Outbox outbox)
         {
             return false;
         }
-        await outbox.AddAsync(connection, transaction, new AnomalyDetectedV2(id, homeId, deviceId, metric, finding.Kind, finding.Severity, finding.Description,
+        await outbox.AddAsync(connection, transaction, new AnomalyDetected(id, homeId, deviceId, metric, finding.Kind, finding.Severity, finding.Description,
             finding.Value, finding.ExpectedLow, finding.ExpectedHigh, observedAt), ct);
         return true;
     }
