@@ -77,7 +77,7 @@ public sealed class EnergyKillTests(PipelineFixture fixture)
             }
         }, ct);
 
-        await UntilAsync(() => Volatile.Read(ref posts) >= 30, running, ct);
+        await KillTests.UntilAsync(() => Volatile.Read(ref posts) >= 30, running, ct);
         var instance = (await fixture.App.InstancesAsync("energy")).First(i => i.Pid() is not null);
         var pid = TestApps.ServiceProcess(instance.Pid() ?? throw new InvalidOperationException("energy has no process id"));
         var killedAt = DateTime.UtcNow;
@@ -87,7 +87,7 @@ public sealed class EnergyKillTests(PipelineFixture fixture)
         await fixture.App.WaitForHealthySinceAsync("energy", killedAt, ct);
         var recovered = Volatile.Read(ref posts);
         Log($"energy is back after {recovered} posts");
-        await UntilAsync(() => Volatile.Read(ref posts) >= recovered + 30, running, ct);
+        await KillTests.UntilAsync(() => Volatile.Read(ref posts) >= recovered + 30, running, ct);
         await stop.CancelAsync();
         await running;
 
@@ -122,19 +122,6 @@ public sealed class EnergyKillTests(PipelineFixture fixture)
                 return counted;
             }
             await Task.Delay(1000, ct);
-        }
-    }
-
-    private static async Task UntilAsync(Func<bool> condition, Task running, CancellationToken ct)
-    {
-        while (!condition())
-        {
-            if (running.IsCompleted)
-            {
-                await running;
-                throw new InvalidOperationException("The load stopped early.");
-            }
-            await Task.Delay(100, ct);
         }
     }
 

@@ -99,7 +99,8 @@ public sealed class KillTests(PipelineFixture fixture)
         }
     }
 
-    private static async Task UntilAsync(Func<bool> condition, Task running, CancellationToken ct)
+    /// <summary>Waits until <paramref name="condition"/> holds while the load <paramref name="running"/> keeps going; throws if it stopped.</summary>
+    internal static async Task UntilAsync(Func<bool> condition, Task running, CancellationToken ct)
     {
         while (!condition())
         {

@@ -42,7 +42,7 @@ public static class AnomaliesApi
     internal static async Task<Results<Ok<AnomalyPage>, ValidationProblem>> List(Guid homeId, string? status, string? kind, string? deviceId, string? metric,
         string? from, string? to, string? limit, string? after, NpgsqlDataSource db, CancellationToken ct)
     {
-        var errors = new QueryErrors();
+        var errors = new AnomaliesQuery();
         var statusName = errors.OneOf("status", status, Statuses);
         var kindName = errors.OneOf("kind", kind, KindNames.All);
         var device = errors.OptionalGuid("deviceId", deviceId);
@@ -93,7 +93,7 @@ public static class AnomaliesApi
         if (rows.Count > take)
         {
             rows.RemoveAt(rows.Count - 1);
-            next = QueryErrors.CursorOf(rows[^1]);
+            next = AnomaliesQuery.CursorOf(rows[^1]);
         }
         return TypedResults.Ok(new AnomalyPage(rows, next));
     }

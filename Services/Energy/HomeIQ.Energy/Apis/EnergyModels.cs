@@ -1,6 +1,7 @@
 using System.Globalization;
 using HomeIQ.Energy.Domain;
 using HomeIQ.Energy.Infrastructure;
+using HomeIQ.ServiceDefaults.Errors;
 
 namespace HomeIQ.Energy.Apis;
 
@@ -46,32 +47,9 @@ public sealed record DeviceRoleRequest(string? Role);
 
 public sealed record DeviceRoleDto(Guid DeviceId, string? Name, string? Kind, string Role, bool RoleIsDefault, string CountedFrom);
 
-/// <summary>Parses and checks query parameters, collecting errors by parameter name.</summary>
-internal sealed class EnergyQuery
+/// <summary>Energy's query parameters: a range of whole hours. Not before 1970-01-02, so that a range rounded out to local days in any time zone stays after the epoch.</summary>
+internal sealed class EnergyQuery() : QueryErrors(new DateTimeOffset(1970, 1, 2, 0, 0, 0, TimeSpan.Zero))
 {
-    private static readonly DateTimeOffset Earliest = new(1970, 1, 2, 0, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public Dictionary<string, string[]> Errors { get; } = new(StringComparer.Ordinal);
-
-    public bool Any => Errors.Count > 0;
-
-    public void Add(string name, string message) => Errors.TryAdd(name, [message]);
-
-    public DateTimeOffset? OptionalTime(string name, string? raw)
-    {
-        if (raw is null)
-        {
-            return null;
-        }
-        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value) && value >= Earliest && value < Latest)
-        {
-            return value.ToUniversalTime();
-        }
-        Add(name, $"'{name}' must be an ISO 8601 time between 1970 and 9000, e.g. 2026-01-31T12:00:00Z.");
-        return null;
-    }
-
     /// <summary>[from, to) rounded out to whole UTC hours; by default the <paramref name="fallback"/> up to now.</summary>
     public (DateTime From, DateTime To) Range(string? from, string? to, TimeSpan fallback, TimeSpan max)
     {
@@ -92,33 +70,5 @@ internal sealed class EnergyQuery
         var first = EnergyCalculator.FloorHour(start.UtcDateTime);
         var last = EnergyCalculator.FloorHour(end.UtcDateTime);
         return (first, last < end.UtcDateTime ? last.AddHours(1) : last);
-    }
-
-    public T Choice<T>(string name, string? raw, IReadOnlyDictionary<string, T> choices, T fallback)
-    {
-        if (raw is null)
-        {
-            return fallback;
-        }
-        if (choices.TryGetValue(raw, out var value))
-        {
-            return value;
-        }
-        Add(name, $"'{name}' must be one of {string.Join(", ", choices.Keys)}.");
-        return fallback;
-    }
-
-    public int Limit(string? raw, int fallback, int max)
-    {
-        if (raw is null)
-        {
-            return fallback;
-        }
-        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max)
-        {
-            return value;
-        }
-        Add("limit", $"'limit' must be a whole number from 1 to {max}.");
-        return fallback;
     }
 }

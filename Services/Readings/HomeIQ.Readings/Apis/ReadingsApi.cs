@@ -39,7 +39,7 @@ public static class ReadingsApi
     internal static async Task<Results<Ok<RawPage>, ValidationProblem>> GetRaw(
         Guid homeId, string? deviceId, string? metric, string? from, string? to, string? limit, string? after, NpgsqlDataSource db, CancellationToken ct)
     {
-        var errors = new QueryErrors();
+        var errors = new ReadingsQuery();
         var device = errors.OptionalGuid("deviceId", deviceId);
         var metricName = errors.OptionalMetric(metric);
         var end = errors.OptionalTime("to", to) ?? DateTimeOffset.UtcNow;
@@ -88,7 +88,7 @@ public static class ReadingsApi
         if (rows.Count > take)
         {
             rows.RemoveAt(rows.Count - 1);
-            next = QueryErrors.CursorOf(rows[^1]);
+            next = ReadingsQuery.CursorOf(rows[^1]);
         }
         return TypedResults.Ok(new RawPage(homeId, start, end, rows, next));
     }
@@ -96,7 +96,7 @@ public static class ReadingsApi
     /// <summary>The latest stored value of every device metric of the home (or of one device).</summary>
     internal static async Task<Results<Ok<LatestPage>, ValidationProblem>> GetLatest(Guid homeId, string? deviceId, NpgsqlDataSource db, CancellationToken ct)
     {
-        var errors = new QueryErrors();
+        var errors = new ReadingsQuery();
         var device = errors.OptionalGuid("deviceId", deviceId);
         if (errors.Any)
         {
@@ -122,7 +122,7 @@ public static class ReadingsApi
     internal static async Task<Results<Ok<AggregatePage>, ValidationProblem>> GetAggregate(
         Guid homeId, string? deviceId, string? metric, string? bucket, string? from, string? to, NpgsqlDataSource db, CancellationToken ct)
     {
-        var errors = new QueryErrors();
+        var errors = new ReadingsQuery();
         var device = errors.OptionalGuid("deviceId", deviceId);
         if (deviceId is null)
         {
@@ -180,7 +180,7 @@ public static class ReadingsApi
         return TypedResults.Ok(new AggregatePage(homeId, device!.Value, metricName!, bucket!, first, last, buckets));
     }
 
-    private static void CheckRange(QueryErrors errors, DateTimeOffset start, DateTimeOffset end, TimeSpan max)
+    private static void CheckRange(ReadingsQuery errors, DateTimeOffset start, DateTimeOffset end, TimeSpan max)
     {
         if (errors.Any)
         {
