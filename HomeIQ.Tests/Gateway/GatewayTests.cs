@@ -53,12 +53,26 @@ public sealed class GatewayTests(AppHostFixture fixture)
         var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
         var outsider = (await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!;
 
-        using var overview = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", token);
+        // A service's first call (its keys fetched, its code compiled, its first database connection) can miss the overview's 2 s part
+        // timeout on this busy machine, and the overview then says so in "degraded": ask again, for up to 30 s, before judging.
+        HttpStatusCode status;
+        JsonElement body;
+        List<string?> degraded;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var overview = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", token);
+            status = overview.StatusCode;
+            body = await overview.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+            degraded = status == HttpStatusCode.OK ? [.. body.GetProperty("degraded").EnumerateArray().Select(d => d.GetProperty("part").GetString())] : [];
+            if (status != HttpStatusCode.OK || degraded.Count == 0 || attempt == 30)
+            {
+                break;
+            }
+            await Task.Delay(1000, TestContext.Current.CancellationToken);
+        }
         using var foreign = await gateway.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId}/overview", outsider);
 
-        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
-        var body = await overview.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        var degraded = body.GetProperty("degraded").EnumerateArray().Select(d => d.GetProperty("part").GetString()).ToList();
+        Assert.Equal(HttpStatusCode.OK, status);
         Assert.Empty(degraded);
         Assert.Equal(0, body.GetProperty("devices").GetProperty("total").GetInt32());
         Assert.Equal(JsonValueKind.Object, body.GetProperty("readings").ValueKind);
