@@ -64,6 +64,40 @@ public sealed class EventBusTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task AnEventSentToAQueueReachesOnlyThatQueuesHandler()
+    {
+        var ct = TestApps.Timeout();
+        var (replies, others) = (new Recorder(), new Recorder());
+        var queue = Queue();
+        using var requester = await BusHost.StartAsync(App, queue, replies, b => b.AddSubscription<TestHappened, RecordingHandler>());
+        using var bystander = await BusHost.StartAsync(App, Queue(), others, b => b.AddSubscription<TestHappened, RecordingHandler>());
+        var reply = new TestHappened("reply to " + queue);
+
+        await bystander.Services.GetRequiredService<IEventBus>().SendAsync(queue, reply, ct);
+        await replies.WaitForAsync(r => !r.Handled.IsEmpty, ct);
+        await Task.Delay(300, ct);
+
+        Assert.Equal(reply, Assert.Single(replies.Handled).Event);
+        Assert.Empty(others.Handled); // a reply goes to its reply-to queue, not to every subscriber of the event name
+        await requester.StopAsync(ct);
+        await bystander.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task SendingToAQueueThatDoesNotExistFailsAsUnroutable()
+    {
+        var ct = TestApps.Timeout();
+        using var host = await BusHost.StartAsync(App, Queue(), new Recorder());
+        var missing = Queue();
+
+        var error = await Assert.ThrowsAsync<EventBusPublishException>(() => host.Services.GetRequiredService<IEventBus>().SendAsync(missing, new TestHappened("x"), ct));
+
+        Assert.True(error.Unroutable);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        await host.StopAsync(ct);
+    }
+
+    [Fact]
     public async Task AFailingHandlerIsRetriedThenDeadLetteredWithTheMessageIntact()
     {
         var ct = TestApps.Timeout();

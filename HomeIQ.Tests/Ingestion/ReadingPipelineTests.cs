@@ -61,6 +61,9 @@ public sealed class ReadingPipelineTests
             }
             return Task.CompletedTask;
         }
+
+        public Task SendAsync<TEvent>(string queue, TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent =>
+            throw new NotSupportedException("The reading pipeline only publishes.");
     }
 
     private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create() => Create(out _);

@@ -12,6 +12,13 @@ public interface IEventBus
     /// A service that also changes its database writes the event to the outbox instead.
     /// </summary>
     Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
+
+    /// <summary>
+    /// Sends <paramref name="event"/> straight to <paramref name="queue"/> (a request's reply-to), not through the event exchange, and
+    /// returns only after the broker confirmed it. The receiving service's consumer handles it by its event name, as any other event.
+    /// Throws <see cref="EventBusPublishException"/> (unroutable) when the queue does not exist.
+    /// </summary>
+    Task SendAsync<TEvent>(string queue, TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
 }
 
 /// <summary>

@@ -22,18 +22,34 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
         ArgumentNullException.ThrowIfNull(@event);
-        // The high-volume contracts have generated serializers (same JSON); anything else goes through reflection.
-        var type = @event.GetType();
-        var body = ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
-            ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
-            : JsonSerializer.SerializeToUtf8Bytes(@event, type, EventJson.Options);
-        return PublishAsync(EventNames.Of(type), @event.Id, body, parent: default, cancellationToken);
+        return PublishAsync(EventNames.Of(@event.GetType()), @event.Id, Serialize(@event), parent: default, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken)
+    public Task SendAsync<TEvent>(string queue, TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
-        using var activity = EventBusTelemetry.StartPublish(_options.ExchangeName, eventName, eventId.ToString(), parent);
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(@event);
+        return PublishAsync("", queue, EventNames.Of(@event.GetType()), @event.Id, Serialize(@event), parent: default, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken) =>
+        PublishAsync(_options.ExchangeName, eventName, eventName, eventId, body, parent, cancellationToken);
+
+    // The high-volume contracts have generated serializers (same JSON); anything else goes through reflection.
+    private static byte[] Serialize(IntegrationEvent @event)
+    {
+        var type = @event.GetType();
+        return ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
+            ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
+            : JsonSerializer.SerializeToUtf8Bytes(@event, type, EventJson.Options);
+    }
+
+    private async Task PublishAsync(string exchange, string routingKey, string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent,
+        CancellationToken cancellationToken)
+    {
+        using var activity = EventBusTelemetry.StartPublish(exchange.Length == 0 ? routingKey : exchange, eventName, eventId.ToString(), parent);
         var traced = activity ?? Activity.Current;
         Dictionary<string, object?>? headers = null;
         if (traced is not null)
@@ -50,7 +66,7 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
             Timestamp = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
             Headers = headers,
         };
-        await SendAsync(_options.ExchangeName, eventName, properties, body, cancellationToken).ConfigureAwait(false);
+        await SendAsync(exchange, routingKey, properties, body, cancellationToken).ConfigureAwait(false);
         EventBusTelemetry.Published.Add(1, new KeyValuePair<string, object?>("event", eventName));
     }
 
