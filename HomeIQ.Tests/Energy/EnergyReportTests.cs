@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Time;
 using HomeIQ.Energy.Domain;
 
 namespace HomeIQ.Tests.Energy;

@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Time;
 using System.Globalization;
 using System.Text.Json;
 using HomeIQ.Energy.Domain;
@@ -26,7 +27,7 @@ public static class TariffApi
     }
 
     private static TariffDto Dto(TariffVersion v) => new(LocalTime.InZone(v.EffectiveFrom, v.Zone), v.Zone.Id, v.Currency, v.PricePerKWh, v.StandingChargePerDay,
-        [.. v.Periods.Select(p => new StoredPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(TariffDays.Name)], p.PricePerKWh))]);
+        [.. v.Periods.Select(p => new StoredPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(Weekdays.Name)], p.PricePerKWh))]);
 
     internal static async Task<Ok<TariffPage>> GetTariff(Guid homeId, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -41,7 +42,7 @@ public static class TariffApi
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var periods = version.Periods.Select(p => new StoredPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(TariffDays.Name)], p.PricePerKWh)).ToList();
+        var periods = version.Periods.Select(p => new StoredPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(Weekdays.Name)], p.PricePerKWh)).ToList();
         await using var command = db.CreateCommand("""
             INSERT INTO energy_tariffs (home_id, effective_from, time_zone, currency, price_per_kwh, standing_charge_per_day, periods)
             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
@@ -150,13 +151,13 @@ public static class TariffApi
         var days = new List<DayOfWeek>();
         foreach (var name in p.Days ?? [])
         {
-            if (TariffDays.Parse(name) is { } day)
+            if (Weekdays.Parse(name) is { } day)
             {
                 days.Add(day);
             }
             else
             {
-                add(field + ".days", $"'days' lists weekdays among {string.Join(", ", TariffDays.Names)} (empty: every day).");
+                add(field + ".days", $"'days' lists weekdays among {string.Join(", ", Weekdays.Names)} (empty: every day).");
                 ok = false;
                 break;
             }

@@ -107,34 +107,3 @@ public static class LocalTime
     public static DateTimeOffset InZone(DateTime utc, TimeZoneInfo zone) =>
         new(TimeZoneInfo.ConvertTimeFromUtc(utc, zone), zone.GetUtcOffset(utc));
 }
-
-/// <summary>Weekday names as tariffs spell them.</summary>
-public static class TariffDays
-{
-    public static readonly string[] Names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-    public static DayOfWeek? Parse(string? name) => Array.IndexOf(Names, name?.ToLowerInvariant()) is var i and >= 0 ? (DayOfWeek)i : null;
-
-    public static string Name(DayOfWeek day) => Names[(int)day];
-}
-
-/// <summary>Time zones by IANA id.</summary>
-public static class TimeZones
-{
-    /// <summary>An IANA zone from the system's tz database; anything else (unknown, malformed, a path) is no zone.</summary>
-    public static TimeZoneInfo? Find(string? id)
-    {
-        if (id is not { Length: > 0 and <= 64 } || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+')) || id.Contains("..", StringComparison.Ordinal))
-        {
-            return null;
-        }
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException or IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-}

@@ -1,3 +1,4 @@
+using HomeIQ.ServiceDefaults.Time;
 using System.Text.Json;
 using HomeIQ.Energy.Domain;
 using Npgsql;
@@ -92,7 +93,7 @@ internal static class EnergyStore
             var periods = JsonSerializer.Deserialize<List<StoredPeriod>>(reader.GetString(5), JsonSerializerOptions.Web) ?? [];
             versions.Add(new TariffVersion(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc), TimeZoneInfo.FindSystemTimeZoneById(reader.GetString(1)),
                 reader.GetString(2), reader.GetDouble(3), reader.GetDouble(4),
-                [.. periods.Select(p => new TouPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(TariffDays.Parse).OfType<DayOfWeek>()], p.PricePerKWh))]));
+                [.. periods.Select(p => new TouPeriod(p.Name, p.FromHour, p.ToHour, [.. p.Days.Select(Weekdays.Parse).OfType<DayOfWeek>()], p.PricePerKWh))]));
         }
         return new TariffHistory(versions);
     }
