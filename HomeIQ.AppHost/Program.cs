@@ -13,6 +13,7 @@ var devicesDb = postgres.AddDatabase("devicesdb");
 var readingsDb = postgres.AddDatabase("readingsdb");
 var energyDb = postgres.AddDatabase("energydb");
 var anomaliesDb = postgres.AddDatabase("anomaliesdb");
+var automationsDb = postgres.AddDatabase("automationsdb");
 
 // Users, homes and roles; issues the tokens every other service validates (through its JWKS, found as http://identity).
 // Services that call others' internal routes get a client secret: a generated secret parameter, kept across runs,
@@ -76,6 +77,14 @@ var anomalies = builder.AddProject<Projects.HomeIQ_Anomalies>("anomalies")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
+// Automations: rules and scenes. Scenes run as sagas (persisted, compensated in reverse on failure); each step is a device command
+// sent over the broker to Ingestion, whose reply comes back to Automations' own durable queue.
+var automations = builder.AddProject<Projects.HomeIQ_Automations>("automations")
+    .WithReference(automationsDb).WaitFor(automationsDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(identity)
+    .WithHttpHealthCheck("/health");
+
 // The single entry point for clients and hubs: the only resource with external endpoints. It validates tokens with Identity's
 // keys (fetched on the first request) and routes by discovery name, answering 503 for a service that is not up yet: no waits.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
@@ -85,6 +94,7 @@ builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
     .WithReference(ingestion)
     .WithReference(energy)
     .WithReference(anomalies)
+    .WithReference(automations)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 
 namespace HomeIQ.ServiceDefaults.Errors;
 
@@ -108,4 +110,34 @@ public class QueryErrors(DateTimeOffset? earliest = null)
         Add(name, $"'{name}' must be one of {string.Join(", ", choices.Keys)}.");
         return fallback;
     }
+
+    /// <summary>
+    /// A keyset cursor of a list ordered by time then id (newest first): the <c>after</c> parameter, as <see cref="TimeIdCursorOf"/>
+    /// wrote it for the last item of the previous page; null when absent.
+    /// </summary>
+    public (DateTime Time, Guid Id)? TimeIdCursor(string? raw)
+    {
+        if (raw is null)
+        {
+            return null;
+        }
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(raw)).Split('|');
+            if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var id))
+            {
+                return (new DateTime(ticks, DateTimeKind.Utc), id);
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        Add("after", "'after' must be the 'next' cursor of a previous page.");
+        return null;
+    }
+
+    /// <summary>The cursor that continues a list after the item at <paramref name="time"/> with <paramref name="id"/>.</summary>
+    public static string TimeIdCursorOf(DateTimeOffset time, Guid id) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{time.UtcTicks}|{id:N}")));
 }

@@ -130,7 +130,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
     [Fact]
     public async Task TheMergedOpenApiDocumentHasTheRoutedPathsOfEveryDeployedService()
     {
-        foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies" })
+        foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations" })
         {
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
         }

@@ -32,7 +32,7 @@ public sealed class ManifestTests : IDisposable
         string TypeOf(string name) => resources.GetProperty(name).GetProperty("type").GetString()!;
 
         Assert.All(new[] { "postgres", "cache", "messaging" }, name => Assert.Equal("container.v0", TypeOf(name)));
-        Assert.All(new[] { "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb" }, name => Assert.Equal("value.v0", TypeOf(name)));
+        Assert.All(new[] { "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "automationsdb" }, name => Assert.Equal("value.v0", TypeOf(name)));
         Assert.All(new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "gateway" }, name => Assert.Equal("project.v0", TypeOf(name)));
         Assert.All(new[] { "postgres-password", "cache-password", "messaging-password", "ingestion-client-secret" }, name =>
         {

@@ -55,7 +55,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        foreach (var resource in new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "gateway" })
+        foreach (var resource in new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "gateway" })
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }

@@ -50,7 +50,7 @@ public static class AnomaliesApi
         var start = errors.OptionalTime("from", from);
         var end = errors.OptionalTime("to", to);
         var take = errors.Limit(limit, DefaultLimit, MaxLimit);
-        var cursor = errors.Cursor(after);
+        var cursor = errors.TimeIdCursor(after);
         if (start > end)
         {
             errors.Add("from", "'from' must not be after 'to'.");
@@ -81,7 +81,7 @@ public static class AnomaliesApi
         Where("metric = {0}", metricName);
         Where("detected_at >= {0}", start?.UtcDateTime);
         Where("detected_at < {0}", end?.UtcDateTime);
-        Where("(detected_at, id) < ({0}, {1})", cursor?.DetectedAt, cursor?.Id);
+        Where("(detected_at, id) < ({0}, {1})", cursor?.Time, cursor?.Id);
         parameters.Add(Param(take + 1));
         sql.Append(" ORDER BY detected_at DESC, id DESC LIMIT $").Append(parameters.Count);
 

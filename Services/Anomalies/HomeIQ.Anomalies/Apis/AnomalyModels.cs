@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Globalization;
-using System.Text;
 using HomeIQ.ServiceDefaults.Errors;
 
 namespace HomeIQ.Anomalies.Apis;
@@ -19,29 +16,5 @@ public sealed record AnomalyPage(IReadOnlyList<AnomalyDto> Anomalies, string? Ne
 /// <summary>Parses and checks query parameters, collecting errors by parameter name.</summary>
 internal sealed class AnomaliesQuery : QueryErrors
 {
-    /// <summary>The keyset position after which a page starts: detection time and id of the last anomaly of the previous page.</summary>
-    public (DateTime DetectedAt, Guid Id)? Cursor(string? raw)
-    {
-        if (raw is null)
-        {
-            return null;
-        }
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(raw)).Split('|');
-            if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var id))
-            {
-                return (new DateTime(ticks, DateTimeKind.Utc), id);
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        Add("after", "'after' must be the 'next' cursor of a previous page.");
-        return null;
-    }
-
-    public static string CursorOf(AnomalyDto last) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{last.DetectedAt.UtcTicks}|{last.Id:N}")));
+    public static string CursorOf(AnomalyDto last) => TimeIdCursorOf(last.DetectedAt, last.Id);
 }
