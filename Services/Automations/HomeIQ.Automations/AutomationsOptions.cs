@@ -12,9 +12,9 @@ public sealed class AutomationsOptions
     /// <summary>A schedule found due later than this (Automations was down at the time) is skipped, not run late.</summary>
     public TimeSpan ScheduleGrace { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Reading batches handled together (one query for the rules of their homes).</summary>
+    /// <summary>Stored-readings events handled together (one query for the rules of their homes).</summary>
     public int MaxBatchMessages { get; set; } = 256;
 
-    /// <summary>How long a batch of readings waits to fill.</summary>
+    /// <summary>How long a batch of those events waits to fill.</summary>
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -27,7 +27,7 @@ internal static class Extensions
             .AddSubscription<DeviceCommandCompleted, CommandReplies>()
             .AddSubscription<AnomalyDetected, AnomalyTriggers>()
             .AddSubscription<DeviceStateChanged, StateTriggers>()
-            .AddBatchSubscription<SensorReadingsReceived, ReadingTriggers>(Math.Clamp(settings.MaxBatchMessages, 1, 512), settings.MaxBatchWait);
+            .AddBatchSubscription<ReadingsStored, ReadingTriggers>(Math.Clamp(settings.MaxBatchMessages, 1, 512), settings.MaxBatchWait);
         builder.AddHomeIQAuthentication();
     }
 }

@@ -110,8 +110,14 @@ public static class RulesApi
                 return (null, []);
             }
         }
-        await using (var reset = new NpgsqlCommand("DELETE FROM rule_trackers WHERE rule_id = $1; DELETE FROM rule_schedules WHERE rule_id = $1", connection, transaction)
-                     { Parameters = { Runs.P(id) } })
+        await using (var reset = new NpgsqlBatch(connection, transaction)
+                     {
+                         BatchCommands =
+                         {
+                             new("DELETE FROM rule_trackers WHERE rule_id = $1") { Parameters = { Runs.P(id) } },
+                             new("DELETE FROM rule_schedules WHERE rule_id = $1") { Parameters = { Runs.P(id) } },
+                         },
+                     })
         {
             await reset.ExecuteNonQueryAsync(ct);
         }
