@@ -50,11 +50,25 @@ internal sealed class CommandRegistry(
     public void WithdrawHub(Guid homeId)
     {
         _homes.TryRemove(homeId, out _);
-        redis.GetDatabase().SortedSetRemove(HubsKey(homeId), replica, CommandFlags.FireAndForget);
+        FireAndForget(db => db.SortedSetRemove(HubsKey(homeId), replica, CommandFlags.FireAndForget));
     }
 
+    /// <summary>Records that this replica's hub is the way to the device (on the stream's path: never waits, never throws).</summary>
     public void AnnounceDevice(Guid homeId, Guid deviceId) =>
-        redis.GetDatabase().HashSet(DevicesKey(homeId), deviceId.ToString(), replica, flags: CommandFlags.FireAndForget);
+        FireAndForget(db => db.HashSet(DevicesKey(homeId), deviceId.ToString(), replica, flags: CommandFlags.FireAndForget));
+
+    private void FireAndForget(Action<IDatabase> write)
+    {
+        try
+        {
+            write(redis.GetDatabase());
+        }
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
+        {
+            // A missing or stale entry only makes a command prefer another connected hub of the home.
+            logger.LogDebug(ex, "Could not update the command registry in Redis");
+        }
+    }
 
     /// <summary>The replicas with a hub of the home connected now.</summary>
     public async Task<IReadOnlyList<string>> HubReplicasAsync(Guid homeId)
