@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HomeIQ.Contracts;
+using StackExchange.Redis;
 
 namespace HomeIQ.Tests.Ingestion;
 
@@ -72,6 +73,28 @@ public sealed class CommandTests(CommandFixture fixture)
     }
 
     [Fact]
+    public async Task ACommandWhoseHubDisconnectsBeforeAnsweringFailsBeforeItsDeadline()
+    {
+        var home = await fixture.NewHubHomeAsync();
+        await using var requester = await fixture.RequesterAsync();
+        var hub = await ScriptedHub.ConnectAsync(fixture, home);
+        hub.Answer = _ => null;
+
+        var command = requester.Command(home.HomeId, home.DeviceId, deadline: TimeSpan.FromMinutes(2));
+        await requester.PublishAsync(command);
+        while (hub.CommandsOf(command.CommandId).Count == 0)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        await hub.DisposeAsync();
+        var reply = await requester.ReplyToAsync(command.CommandId);
+
+        Assert.Equal(CommandOutcome.Failed, reply.Outcome);
+        Assert.Contains("disconnected", reply.Reason);
+        Assert.True(DateTimeOffset.UtcNow < command.Deadline, "the failure waited for the deadline");
+    }
+
+    [Fact]
     public async Task ACommandForAHomeWithNoHubConnectedIsNotConnectedWellBeforeItsDeadline()
     {
         var home = await fixture.NewHubHomeAsync();
@@ -83,6 +106,25 @@ public sealed class CommandTests(CommandFixture fixture)
 
         Assert.Equal(CommandOutcome.NotConnected, reply.Outcome);
         Assert.Contains("hub", reply.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.True(DateTimeOffset.UtcNow < command.Deadline - TimeSpan.FromSeconds(90), "NotConnected came only close to the deadline");
+    }
+
+    [Fact]
+    public async Task ACommandForAReplicaThatIsGoneIsNotConnectedWellBeforeItsDeadline()
+    {
+        var home = await fixture.NewHubHomeAsync();
+        await using var requester = await fixture.RequesterAsync();
+        // The registry still names a replica that crashed a moment ago (its entry has not expired), but its queue went with it.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("cache", TestContext.Current.CancellationToken))!);
+        await redis.GetDatabase().SortedSetAddAsync($"homeiq:ingestion:commands:hubs:{home.HomeId}", "crashed-replica",
+            DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
+
+        var command = requester.Command(home.HomeId, home.DeviceId, deadline: TimeSpan.FromMinutes(2));
+        await requester.PublishAsync(command);
+        var reply = await requester.ReplyToAsync(command.CommandId);
+
+        Assert.Equal(CommandOutcome.NotConnected, reply.Outcome);
+        Assert.Contains("replica", reply.Reason);
         Assert.True(DateTimeOffset.UtcNow < command.Deadline - TimeSpan.FromSeconds(90), "NotConnected came only close to the deadline");
     }
 

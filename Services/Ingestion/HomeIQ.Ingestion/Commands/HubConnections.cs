@@ -70,8 +70,6 @@ internal sealed class HubConnections(CommandRegistry registry)
     /// <summary>Whether a hub of the home is connected here.</summary>
     public bool HasHome(Guid homeId) => _byHome.ContainsKey(homeId);
 
-    public IEnumerable<Guid> Homes => _byHome.Keys;
-
     /// <summary>The connection that last sent readings for the device, else any connection of its home here; null when none.</summary>
     public ICommandTarget? Find(Guid homeId, Guid deviceId)
     {

@@ -17,9 +17,6 @@ internal sealed class HomeAssistantCommands
     private readonly ConcurrentDictionary<int, TaskCompletionSource<ServiceCallResult>> _pending = new();
     private volatile HomeAssistantConnection? _connection;
 
-    /// <summary>Whether a connection is attached now.</summary>
-    public bool Connected => _connection is not null;
-
     internal void Attach(HomeAssistantConnection connection) => _connection = connection;
 
     internal void Detach(HomeAssistantConnection connection)
