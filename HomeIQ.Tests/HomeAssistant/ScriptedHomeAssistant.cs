@@ -15,9 +15,17 @@ using Microsoft.Extensions.Logging;
 
 namespace HomeIQ.Tests.HomeAssistant;
 
+/// <summary>How the scripted Home Assistant answers a <c>call_service</c>.</summary>
+public enum ServiceCallAnswer
+{
+    Succeed,
+    Fail,
+    Ignore,
+}
+
 /// <summary>
 /// A Home Assistant WebSocket API (<c>/api/websocket</c> on 127.0.0.1) that speaks the documented messages: the auth flow,
-/// <c>subscribe_events</c>, <c>get_states</c>, <c>ping</c>, and <c>state_changed</c>/registry events sent on command.
+/// <c>subscribe_events</c>, <c>get_states</c>, <c>ping</c>, <c>call_service</c> (answered as <see cref="OnCallService"/> says), and <c>state_changed</c>/registry events sent on command.
 /// It records what clients sent, and can be stopped (dropping every connection, as a crash would) and started again on the same port.
 /// Shared with bench/HomeAssistantBench.
 /// </summary>
@@ -48,6 +56,15 @@ public sealed class ScriptedHomeAssistant(string accessToken = ScriptedHomeAssis
 
     /// <summary>Every message clients sent, in arrival order (including the auth messages).</summary>
     public IReadOnlyList<JsonObject> Received => [.. _received.Select(m => JsonNode.Parse(m)!.AsObject())];
+
+    /// <summary>How <c>call_service</c> is answered, by the target's entity id: success by default.</summary>
+    public Func<string, ServiceCallAnswer> OnCallService { get; set; } = _ => ServiceCallAnswer.Succeed;
+
+    /// <summary>The error message of a <c>call_service</c> answered with <see cref="ServiceCallAnswer.Fail"/>.</summary>
+    public const string ServiceCallError = "Entity is currently unavailable";
+
+    /// <summary>The <c>call_service</c> messages clients sent.</summary>
+    public IReadOnlyList<JsonObject> ServiceCalls => [.. Received.Where(m => (string?)m["type"] == "call_service")];
 
     /// <summary>Connections now subscribed to <c>state_changed</c>.</summary>
     public int Subscribed => _sessions.Keys.Count(s => s.StateSubscription is not null);
@@ -243,6 +260,18 @@ public sealed class ScriptedHomeAssistant(string accessToken = ScriptedHomeAssis
                     break;
                 case "get_states":
                     await session.SendAsync(Result(id, $"[{string.Join(',', _states.Values)}]"));
+                    break;
+                case "call_service":
+                    var entity = root.TryGetProperty("target", out var target) && target.TryGetProperty("entity_id", out var entityId) ? entityId.GetString() ?? "" : "";
+                    switch (OnCallService(entity))
+                    {
+                        case ServiceCallAnswer.Succeed:
+                            await session.SendAsync(Result(id, """{"context":{"id":"01JDSCRIPTED","parent_id":null,"user_id":null},"response":null}"""));
+                            break;
+                        case ServiceCallAnswer.Fail:
+                            await session.SendAsync($$$$"""{"id":{{{{id}}}},"type":"result","success":false,"error":{"code":"home_assistant_error","message":"{{{{ServiceCallError}}}}"}}""");
+                            break;
+                    }
                     break;
                 case "ping":
                     await session.SendAsync($$"""{"id":{{id}},"type":"pong"}""");

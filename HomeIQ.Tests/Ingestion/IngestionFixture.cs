@@ -22,7 +22,7 @@ public class IngestionFixture : IAsyncLifetime
     public const int StreamQueueFrames = 4;
     public static readonly TimeSpan SlowClientTimeout = TimeSpan.FromSeconds(2);
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
         var builder = TestApps.CreateBuilder();
@@ -106,7 +106,7 @@ public class IngestionFixture : IAsyncLifetime
         return new BrokerTap(connection, channel, queue);
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_app is not null)
         {

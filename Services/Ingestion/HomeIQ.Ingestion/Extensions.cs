@@ -1,5 +1,7 @@
 using System.Text;
+using HomeIQ.Contracts;
 using HomeIQ.EventBus;
+using HomeIQ.Ingestion.Commands;
 using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 using Microsoft.AspNetCore.Authentication;
@@ -7,6 +9,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace HomeIQ.Ingestion;
 
@@ -15,21 +19,21 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddHomeIQAuthentication();
-        builder.AddReadingPipeline();
+        var bus = builder.AddReadingPipeline();
         builder.AddHubKeyAuthentication();
         builder.AddHomeAssistantBridge();
+        builder.AddDeviceCommands(bus);
     }
 
     /// <summary>
     /// The shared pipeline: <see cref="ReadingPipeline"/> as a singleton, also registered as <see cref="IReadingPipeline"/> (what the
-    /// HTTP batch, the stream and the Home Assistant bridge use), its cached device lookups, and a publish-only event bus.
+    /// HTTP batch, the stream and the Home Assistant bridge use), its cached device lookups, and the event bus.
     /// </summary>
-    public static void AddReadingPipeline(this IHostApplicationBuilder builder)
+    public static IEventBusBuilder AddReadingPipeline(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration("Ingestion").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        // No subscriptions: the bus only publishes, and its consumer declares no queue for this service.
-        builder.AddEventBus("messaging");
+        var bus = builder.AddEventBus("messaging");
         builder.Services.AddHttpClient(DeviceDirectory.HttpClientName, c => c.BaseAddress = new("http://devices"))
             .AddServiceToken()
             .AddFailFastResilienceHandler();
@@ -39,6 +43,30 @@ internal static class Extensions
         builder.Services.AddSingleton<ReadingPipeline>();
         builder.Services.AddSingleton<IReadingPipeline>(sp => sp.GetRequiredService<ReadingPipeline>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+        return bus;
+    }
+
+    /// <summary>
+    /// Device commands (<c>device.command.v1</c>) from the queue the replicas share, handed to the replica holding the hub's stream or the
+    /// Home Assistant bridge through a registry in Redis (<c>cache</c>) and that replica's own queue; see <see cref="DeviceCommandHandler"/>.
+    /// </summary>
+    public static void AddDeviceCommands(this IHostApplicationBuilder builder, IEventBusBuilder bus)
+    {
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IConnectionMultiplexer)))
+        {
+            builder.AddRedisClient("cache", configureOptions: redis => redis.AbortOnConnectFail = false); // connect in the background; never fail start-up
+        }
+        // A command handler waits for its device up to the command's deadline: let many wait at once.
+        builder.Services.PostConfigure<EventBusOptions>(o => o.MaxConcurrency = Math.Max(o.MaxConcurrency, 64));
+        var replica = HomeAssistantBridgeExtensions.ReplicaName(builder.Configuration);
+        builder.Services.AddSingleton(sp => new CommandRegistry(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<IngestionOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CommandRegistry>>(), replica));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandRegistry>());
+        builder.Services.AddSingleton<HubConnections>();
+        builder.Services.AddSingleton<HomeAssistantRoute>();
+        builder.Services.AddSingleton<CommandExecutor>();
+        builder.Services.AddHostedService<ReplicaCommandQueue>();
+        bus.AddSubscription<DeviceCommandRequested, DeviceCommandHandler>();
     }
 
     /// <summary>The <c>X-Hub-Key</c> scheme and the policy of the ingestion routes, which accepts hub keys only.</summary>

@@ -64,6 +64,12 @@ public sealed class IngestionOptions
     /// <summary>How long an unknown hub key is remembered as unknown.</summary>
     public TimeSpan UnknownHubKeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a replica's "a hub of this home is connected here" stays in Redis without being refreshed (every third of it): a replica that
+    /// crashed stops receiving commands after at most this long.
+    /// </summary>
+    public TimeSpan CommandRegistryTtl { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The most entries each lookup cache holds.</summary>
     [Range(16, 10_000_000)]
     public int CacheSize { get; set; } = 100_000;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Ingestion.Commands;
 using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 using HomeIQ.Ingestion.Streaming;
@@ -123,7 +124,7 @@ public static class IngestApi
     }
 
     internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamReadings(
-        HttpContext context, ClaimsPrincipal user, IReadingPipeline pipeline, IOptions<IngestionOptions> options, ILoggerFactory loggers)
+        HttpContext context, ClaimsPrincipal user, IReadingPipeline pipeline, HubConnections hubs, IOptions<IngestionOptions> options, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -131,7 +132,7 @@ public static class IngestApi
                 statusCode: StatusCodes.Status400BadRequest);
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        await new StreamConnection(socket, user.HomeId(), pipeline, options.Value, loggers.CreateLogger<StreamConnection>()).RunAsync();
+        await new StreamConnection(socket, user.HomeId(), pipeline, hubs, options.Value, loggers.CreateLogger<StreamConnection>()).RunAsync();
         return TypedResults.Empty;
     }
 }

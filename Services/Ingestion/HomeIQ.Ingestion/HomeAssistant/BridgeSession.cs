@@ -10,7 +10,7 @@ namespace HomeIQ.Ingestion.HomeAssistant;
 /// </summary>
 internal sealed class BridgeSession(
     HomeAssistantOptions options, IExternalDeviceDirectory directory, ReadingForwarder forwarder, HomeAssistantMetrics metrics,
-    HomeAssistantBridgeStatus status, ILogger logger, TimeProvider time)
+    HomeAssistantBridgeStatus status, HomeAssistantCommands commands, ILogger logger, TimeProvider time)
 {
     private static readonly TimeSpan RegistrationRetry = TimeSpan.FromMinutes(1);
     private const int MaxRemembered = 10_000;
@@ -40,6 +40,19 @@ internal sealed class BridgeSession(
 
     /// <summary>Subscribes, then handles messages until Home Assistant closes the connection (returns) or it breaks (throws).</summary>
     public async Task RunAsync(HomeAssistantConnection connection, CancellationToken cancellationToken)
+    {
+        commands.Attach(connection);
+        try
+        {
+            await FollowAsync(connection, cancellationToken);
+        }
+        finally
+        {
+            commands.Detach(connection);
+        }
+    }
+
+    private async Task FollowAsync(HomeAssistantConnection connection, CancellationToken cancellationToken)
     {
         await LoadDevicesAsync(cancellationToken);
         _stateSubscription = await connection.SendCommandAsync("subscribe_events", "state_changed", cancellationToken);
@@ -94,6 +107,8 @@ internal sealed class BridgeSession(
             case "event" when id == _entityRegistrySubscription || id == _deviceRegistrySubscription:
                 logger.LogDebug("Home Assistant's registry changed; refreshing the entity map");
                 RefreshDevices(cancellationToken);
+                break;
+            case "result" when commands.TryComplete(id, message):
                 break;
             case "result":
                 await HandleResultAsync(id, message, cancellationToken);

@@ -9,7 +9,7 @@ namespace HomeIQ.Ingestion.HomeAssistant;
 /// </summary>
 internal sealed class HomeAssistantBridge(
     IOptions<HomeAssistantOptions> optionsAccessor, IBridgeLease lease, ReadingForwarder forwarder, HomeAssistantMetrics metrics,
-    HomeAssistantBridgeStatus status, IServiceProvider services, ILogger<HomeAssistantBridge> logger, TimeProvider time) : BackgroundService
+    HomeAssistantBridgeStatus status, HomeAssistantCommands commands, IServiceProvider services, ILogger<HomeAssistantBridge> logger, TimeProvider time) : BackgroundService
 {
     private readonly HomeAssistantOptions _options = optionsAccessor.Value;
     private readonly CancellationTokenSource _drain = new();
@@ -135,7 +135,7 @@ internal sealed class HomeAssistantBridge(
                 status.Connected = true;
                 status.LastError = null;
                 logger.LogInformation("Connected to Home Assistant {Version} at {Url}", connection.Version, _options.WebSocketUri);
-                var session = new BridgeSession(_options, services.GetRequiredService<IExternalDeviceDirectory>(), forwarder, metrics, status, logger, time);
+                var session = new BridgeSession(_options, services.GetRequiredService<IExternalDeviceDirectory>(), forwarder, metrics, status, commands, logger, time);
                 await session.RunAsync(connection, cancellationToken);
                 status.LastError = "Home Assistant closed the connection.";
                 logger.LogWarning("Home Assistant at {Url} closed the connection; reconnecting", _options.WebSocketUri);

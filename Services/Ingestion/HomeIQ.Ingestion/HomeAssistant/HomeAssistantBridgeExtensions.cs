@@ -45,6 +45,7 @@ public static class HomeAssistantBridgeExtensions
         services.AddSingleton<HomeAssistantMetrics>();
         services.AddSingleton<HomeAssistantBridgeStatus>();
         services.AddSingleton<ReadingForwarder>();
+        services.AddSingleton<HomeAssistantCommands>();
         services.AddHostedService<HomeAssistantBridge>();
         services.AddHealthChecks().AddCheck<HomeAssistantBridgeHealthCheck>("homeassistant-bridge", tags: [HealthEndpoints.ReadyTag]);
         return services;

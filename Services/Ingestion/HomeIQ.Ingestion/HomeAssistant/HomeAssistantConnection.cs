@@ -19,6 +19,8 @@ internal sealed class HomeAssistantConnection : IAsyncDisposable
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 
     private readonly ClientWebSocket _socket = new();
+    // The session's subscriptions and device commands send from different tasks; a WebSocket takes one send at a time.
+    private readonly SemaphoreSlim _send = new(1, 1);
     private byte[] _buffer = new byte[64 * 1024];
     private int _nextId;
 
@@ -72,7 +74,7 @@ internal sealed class HomeAssistantConnection : IAsyncDisposable
     /// <summary>Sends a command with the next id; returns the id.</summary>
     public async Task<int> SendCommandAsync(string type, string? eventType, CancellationToken cancellationToken)
     {
-        var id = ++_nextId;
+        var id = NextId();
         var command = new Dictionary<string, object> { ["id"] = id, ["type"] = type };
         if (eventType is not null)
         {
@@ -82,8 +84,22 @@ internal sealed class HomeAssistantConnection : IAsyncDisposable
         return id;
     }
 
-    private Task SendAsync(Dictionary<string, object> message, CancellationToken cancellationToken) =>
-        _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, cancellationToken);
+    /// <summary>The next command id of this connection (ids increase per connection, as Home Assistant requires).</summary>
+    public int NextId() => Interlocked.Increment(ref _nextId);
+
+    /// <summary>Sends one message; sends from several tasks go one at a time.</summary>
+    public async Task SendAsync(Dictionary<string, object> message, CancellationToken cancellationToken)
+    {
+        await _send.WaitAsync(cancellationToken);
+        try
+        {
+            await _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, cancellationToken);
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
 
     /// <summary>The next message (an object, or an array when the server coalesces), or null when the server closed the connection.</summary>
     public async Task<JsonDocument?> ReceiveAsync(CancellationToken cancellationToken)

@@ -27,4 +27,6 @@ namespace HomeIQ.Ingestion.Infrastructure;
 [JsonSerializable(typeof(StreamError))]
 [JsonSerializable(typeof(StreamUnavailable))]
 [JsonSerializable(typeof(StreamNotice))]
+[JsonSerializable(typeof(StreamCommand))]
+[JsonSerializable(typeof(StreamCommandResult))]
 internal sealed partial class IngestJsonContext : JsonSerializerContext;

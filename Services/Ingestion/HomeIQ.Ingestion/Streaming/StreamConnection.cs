@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using HomeIQ.Contracts;
 using HomeIQ.Ingestion.Apis;
+using HomeIQ.Ingestion.Commands;
 using HomeIQ.Ingestion.Infrastructure;
 using HomeIQ.Ingestion.Pipeline;
 
@@ -22,8 +23,10 @@ namespace HomeIQ.Ingestion.Streaming;
 /// </list>
 /// Malformed frames (bad JSON, a missing or non-increasing sequence…) get an error frame and are dropped whole; a frame larger than
 /// the limit closes with 1009; the broker or Devices being unavailable sends <c>unavailable</c> and closes with 1013.
+/// The connection also carries device commands to the hub (<see cref="StreamCommands"/>): while it is open it is registered in
+/// <see cref="HubConnections"/>, and the hub's <c>command-result</c> frames are taken by the reader without holding a queue slot.
 /// </summary>
-internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPipeline pipeline, IngestionOptions options, ILogger logger)
+internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPipeline pipeline, HubConnections hubs, IngestionOptions options, ILogger logger)
 {
     public const string Source = "stream";
     private const WebSocketCloseStatus TryAgainLater = (WebSocketCloseStatus)1013;
@@ -35,11 +38,27 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
     private readonly Channel<Frame> _ordered = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly StreamSender _sender = new(socket);
+    private StreamCommands? _commands;
     private long? _lastRead;
     private long? _confirmed;
     private bool _closedByServer;
 
     public async Task RunAsync()
+    {
+        _commands = new StreamCommands(_sender, homeId, logger);
+        await hubs.AddAsync(_commands).ConfigureAwait(false);
+        try
+        {
+            await RunStreamAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            hubs.Remove(_commands);
+            _commands.Close();
+        }
+    }
+
+    private async Task RunStreamAsync()
     {
         var processor = ProcessAsync();
         var writer = WriteAsync();
@@ -115,9 +134,24 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
                 }
                 while (!result.EndOfMessage);
 
-                var frame = result.MessageType == WebSocketMessageType.Text
-                    ? Parse(buffer.AsSpan(0, length))
-                    : Frame.Malformed("Frames are JSON text; binary frames are not accepted.");
+                Frame frame;
+                if (result.MessageType != WebSocketMessageType.Text)
+                {
+                    frame = Frame.Malformed("Frames are JSON text; binary frames are not accepted.");
+                }
+                else if (StreamCommands.TypeOf(buffer.AsSpan(0, length)) is { } type)
+                {
+                    if (_commands!.Answer(buffer.AsSpan(0, length), type) is not { } error)
+                    {
+                        _slots.Release();
+                        continue;
+                    }
+                    frame = Frame.Malformed(error);
+                }
+                else
+                {
+                    frame = Parse(buffer.AsSpan(0, length));
+                }
                 if (buffer.Length > InitialBufferBytes * 4)
                 {
                     // Do not keep a frame-sized buffer for an idle connection.
@@ -197,7 +231,9 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
         try
         {
             // Not cancelled with the connection: a publish the broker may confirm anyway is seen through.
-            return await pipeline.AcceptAsync(homeId, Source, readings, CancellationToken.None).ConfigureAwait(false);
+            var outcome = await pipeline.AcceptAsync(homeId, Source, readings, CancellationToken.None).ConfigureAwait(false);
+            hubs.Saw(_commands!, readings);
+            return outcome;
         }
         finally
         {

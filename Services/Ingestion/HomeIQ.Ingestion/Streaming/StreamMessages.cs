@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace HomeIQ.Ingestion.Streaming;
 
 /// <summary>
@@ -20,3 +22,16 @@ public sealed record StreamUnavailable(string Type, int RetryAfter, long? Sequen
 
 /// <summary><c>{"type":"slow-down"}</c>: the connection's queue is full and the server stopped reading until it drains.</summary>
 public sealed record StreamNotice(string Type);
+
+/// <summary>
+/// <c>{"type":"command","commandId":…,"deviceId":…,"action":…,"parameters":{…},"deadline":…}</c>: carry out <c>action</c>
+/// (<c>turn_on</c>, <c>turn_off</c>, <c>toggle</c>, <c>set</c>) on the device and answer with a <see cref="StreamCommandResult"/> before the deadline.
+/// </summary>
+public sealed record StreamCommand(string Type, Guid CommandId, Guid DeviceId, string Action, IReadOnlyDictionary<string, JsonElement> Parameters, DateTimeOffset Deadline);
+
+/// <summary>
+/// The hub's answer to a <see cref="StreamCommand"/>: <c>{"type":"command-result","commandId":…,"success":true|false,"message":…,"state":…,"attributes":{…}}</c>;
+/// <c>message</c> (why it failed), <c>state</c> (the device's state after it, e.g. <c>on</c>) and <c>attributes</c> are optional.
+/// </summary>
+public sealed record StreamCommandResult(string Type, Guid CommandId, bool Success, string? Message = null, string? State = null,
+    Dictionary<string, JsonElement>? Attributes = null);
