@@ -74,6 +74,33 @@ public sealed class AutomationsTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task ARepeatedReplyToAStepAlreadyDoneChangesNothing()
+    {
+        var home = await HomeAsync();
+        var (a, b) = (await home.AddLampAsync("A"), await home.AddLampAsync("B"));
+        await using var hub = await ScriptedHub.ConnectAsync(home.StreamUri(), home.HubKey);
+        var scene = await home.CreateSceneAsync("Both on", Command(a, "turn_on"), Command(b, "turn_on"));
+        var runId = await home.RunSceneAsync(scene);
+        var run = await home.FinishedRunAsync(runId);
+        var first = hub.Commands.First();
+
+        // The reply to A again, as a broker redelivery or a confused replica would send it, now saying it failed: A is done already.
+        var ct = TestContext.Current.CancellationToken;
+        await using var channel = await BusHost.ChannelAsync(fixture.App, ct);
+        var replay = new DeviceCommandCompleted(first.GetProperty("commandId").GetGuid(), home.HomeId, a, CommandOutcome.Failed, "replayed");
+        await channel.BasicPublishAsync("", "automations", mandatory: true,
+            new BasicProperties { Type = EventNames.Of<DeviceCommandCompleted>(), MessageId = replay.Id.ToString(), ContentType = "application/json" },
+            JsonSerializer.SerializeToUtf8Bytes(replay, JsonSerializerOptions.Web), ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        var after = await home.RunAsync(runId);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal("succeeded", after.GetProperty("status").GetString());
+        Assert.Equal(Steps(run), Steps(after));
+        Assert.Equal(2, hub.Commands.Count); // no compensation was started, nothing sent again
+    }
+
+    [Fact]
     public async Task AStepTheHubNeverAnswersTimesOutAtItsDeadlineAndALateAnswerChangesNothing()
     {
         var home = await HomeAsync();

@@ -53,6 +53,8 @@ public sealed class PipelineFixture : IAsyncLifetime
             .WithEnvironment("Gateway__RateLimits__PerAddressOnHubRoutesBurst", "100000")
             .WithEnvironment("Gateway__RateLimits__AnonymousPerSecond", "100000")
             .WithEnvironment("Gateway__RateLimits__AnonymousBurst", "100000");
+        // Long enough that a command's deadline does not pass while Automations is killed and restarted on a loaded machine.
+        builder.CreateResourceBuilder<ProjectResource>("automations").WithEnvironment("Automations__CommandTimeout", "00:01:30");
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
         foreach (var resource in new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "gateway" })
