@@ -134,29 +134,20 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
                 }
                 while (!result.EndOfMessage);
 
-                Frame frame;
-                if (result.MessageType != WebSocketMessageType.Text)
-                {
-                    frame = Frame.Malformed("Frames are JSON text; binary frames are not accepted.");
-                }
-                else if (StreamCommands.TypeOf(buffer.AsSpan(0, length)) is { } type)
-                {
-                    if (_commands!.Answer(buffer.AsSpan(0, length), type) is not { } error)
-                    {
-                        _slots.Release();
-                        continue;
-                    }
-                    frame = Frame.Malformed(error);
-                }
-                else
-                {
-                    frame = Parse(buffer.AsSpan(0, length));
-                }
+                var frame = result.MessageType == WebSocketMessageType.Text
+                    ? ParseText(buffer.AsSpan(0, length))
+                    : Frame.Malformed("Frames are JSON text; binary frames are not accepted.");
                 if (buffer.Length > InitialBufferBytes * 4)
                 {
                     // Do not keep a frame-sized buffer for an idle connection.
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+                }
+                if (frame is null)
+                {
+                    // A command result: answered already, nothing to ack.
+                    _slots.Release();
+                    continue;
                 }
                 await _received.Writer.WriteAsync(frame, _stop.Token).ConfigureAwait(false);
             }
@@ -165,6 +156,20 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// A batch; or, for a frame with a <c>type</c> (which no batch has, so only a frame that is not a batch is looked at again), null when it
+    /// was a command result, handed to its command; or the error of either.
+    /// </summary>
+    private Frame? ParseText(ReadOnlySpan<byte> json)
+    {
+        var frame = Parse(json);
+        if (frame.Error is null || StreamCommands.TypeOf(json) is not { } type)
+        {
+            return frame;
+        }
+        return _commands!.Answer(json, type) is { } error ? Frame.Malformed(error) : null;
     }
 
     private Frame Parse(ReadOnlySpan<byte> json)
