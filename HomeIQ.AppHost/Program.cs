@@ -76,6 +76,21 @@ var anomalies = builder.AddProject<Projects.HomeIQ_Anomalies>("anomalies")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
+// Notifications: every member's inbox from the anomaly and automation events on the broker (its own queue), pushed live over SignalR.
+// Two replicas share pushes through a Redis backplane on the cache. It asks Identity for a home's members with its own client secret.
+var notificationsDb = postgres.AddDatabase("notificationsdb");
+var notificationsClientSecret = builder.AddParameter("notifications-client-secret", new GenerateParameterDefault { MinLength = 32 }, secret: true, persist: true);
+identity.WithEnvironment("Identity__Clients__notifications", notificationsClientSecret);
+var notifications = builder.AddProject<Projects.HomeIQ_Notifications>("notifications")
+    .WithReplicas(2)
+    .WithReference(notificationsDb).WaitFor(notificationsDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(cache).WaitFor(cache)
+    // Members are asked per event; while Identity is down the event is retried, so no wait.
+    .WithReference(identity)
+    .WithEnvironment("Authentication__Client__Secret", notificationsClientSecret)
+    .WithHttpHealthCheck("/health");
+
 // The single entry point for clients and hubs: the only resource with external endpoints. It validates tokens with Identity's
 // keys (fetched on the first request) and routes by discovery name, answering 503 for a service that is not up yet: no waits.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
@@ -85,6 +100,7 @@ builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
     .WithReference(ingestion)
     .WithReference(energy)
     .WithReference(anomalies)
+    .WithReference(notifications)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 
