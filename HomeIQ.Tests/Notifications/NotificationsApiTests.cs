@@ -56,7 +56,7 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
         var home = await CreateHomeAsync(client);
         for (var i = 1; i <= 5; i++)
         {
-            using var sent = await client.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Owner, new { title = $"Note {i}", message = "Hello" });
+            using var sent = await SendAsync(client, HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Owner, new { title = $"Note {i}", message = "Hello" });
             Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
             Assert.Equal(3, (await sent.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("delivered").GetInt32());
         }
@@ -78,8 +78,8 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
 
         Assert.Equal(5, (await GetAsync(client, "/api/v1/notifications/unread-count", home.Member)).GetProperty("unread").GetInt32());
         var id = firstPage[0].GetProperty("id").GetGuid();
-        using var read = await client.SendAsync(HttpMethod.Post, $"/api/v1/notifications/{id}/read", home.Member);
-        using var othersRead = await client.SendAsync(HttpMethod.Post, $"/api/v1/notifications/{id}/read", home.Outsider);
+        using var read = await SendAsync(client, HttpMethod.Post, $"/api/v1/notifications/{id}/read", home.Member);
+        using var othersRead = await SendAsync(client, HttpMethod.Post, $"/api/v1/notifications/{id}/read", home.Outsider);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, othersRead.StatusCode);
         var unread = await GetAsync(client, "/api/v1/notifications/unread-count", home.Member);
@@ -87,9 +87,9 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
         Assert.Equal(4, unread.GetProperty("byHome").GetProperty(home.HomeId.ToString()).GetInt32());
         Assert.Equal(4, (await InboxAsync(client, home.Member, "unread=true")).Length);
 
-        using var upTo = await client.SendAsync(HttpMethod.Post, "/api/v1/notifications/read-all", home.Member, new { upTo = cursor });
+        using var upTo = await SendAsync(client, HttpMethod.Post, "/api/v1/notifications/read-all", home.Member, new { upTo = cursor });
         Assert.Equal(2, (await upTo.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("count").GetInt32());
-        using var all = await client.SendAsync(HttpMethod.Post, "/api/v1/notifications/read-all", home.Member, new { homeId = home.HomeId });
+        using var all = await SendAsync(client, HttpMethod.Post, "/api/v1/notifications/read-all", home.Member, new { homeId = home.HomeId });
         Assert.Equal(2, (await all.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("count").GetInt32());
         Assert.Equal(0, (await GetAsync(client, "/api/v1/notifications/unread-count", home.Member)).GetProperty("unread").GetInt32());
         // The owner's inbox is the owner's: untouched by the member's reading.
@@ -101,11 +101,11 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
     {
         var client = await ReadyAsync();
         var home = await CreateHomeAsync(client);
-        using var byMember = await client.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Member, new { title = "Dinner", message = "At eight." });
-        using var byGuest = await client.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Guest, new { title = "Hi", message = "Guest here." });
-        using var byOutsider = await client.SendAsync(HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Outsider, new { title = "Hi", message = "Outsider." });
-        using var outsiderList = await client.SendAsync(HttpMethod.Get, $"/api/v1/homes/{home.HomeId}/notifications", home.Outsider);
-        using var anonymous = await client.SendAsync(HttpMethod.Get, "/api/v1/notifications", null);
+        using var byMember = await SendAsync(client, HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Member, new { title = "Dinner", message = "At eight." });
+        using var byGuest = await SendAsync(client, HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Guest, new { title = "Hi", message = "Guest here." });
+        using var byOutsider = await SendAsync(client, HttpMethod.Post, $"/api/v1/homes/{home.HomeId}/notifications", home.Outsider, new { title = "Hi", message = "Outsider." });
+        using var outsiderList = await SendAsync(client, HttpMethod.Get, $"/api/v1/homes/{home.HomeId}/notifications", home.Outsider);
+        using var anonymous = await SendAsync(client, HttpMethod.Get, "/api/v1/notifications", null);
 
         Assert.Equal(HttpStatusCode.OK, byMember.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, byGuest.StatusCode);
@@ -115,7 +115,7 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
         var guestInbox = await GetAsync(client, $"/api/v1/homes/{home.HomeId}/notifications", home.Guest);
         var dinner = Assert.Single(guestInbox.GetProperty("notifications").EnumerateArray());
         Assert.Equal("message", dinner.GetProperty("kind").GetString());
-        using var read = await client.SendAsync(HttpMethod.Post, $"/api/v1/notifications/{dinner.GetProperty("id").GetGuid()}/read", home.Guest);
+        using var read = await SendAsync(client, HttpMethod.Post, $"/api/v1/notifications/{dinner.GetProperty("id").GetGuid()}/read", home.Guest);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(JsonValueKind.String, (await read.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("readAt").ValueKind);
 
@@ -131,7 +131,7 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
         var home = await CreateHomeAsync(client);
         var defaults = await GetAsync(client, "/api/v1/notifications/preferences", home.Member);
         Assert.Equal("UTC", defaults.GetProperty("timeZone").GetString());
-        using var put = await client.SendAsync(HttpMethod.Put, "/api/v1/notifications/preferences", home.Member,
+        using var put = await SendAsync(client, HttpMethod.Put, "/api/v1/notifications/preferences", home.Member,
             new { timeZone = "Europe/Paris", quietHours = new { from = "22:30", to = "07:00" }, mutedKinds = new[] { "automation" } });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         var kept = await GetAsync(client, "/api/v1/notifications/preferences", home.Member);
@@ -161,7 +161,7 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
     {
         var client = await ReadyAsync();
         var token = await Anomalies.AnomaliesClient.OutsiderAsync(client);
-        using var response = await client.SendAsync(HttpMethod.Get, path, token);
+        using var response = await SendAsync(client, HttpMethod.Get, path, token);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -13,18 +13,16 @@ internal sealed class InboxWriter(NpgsqlDataSource db, HomeMembers members, IHub
 {
     // Each member's cursor row is locked (in user id order, so two fan-outs never deadlock) until the commit: a user's seq numbers
     // commit in order, and a concurrent duplicate waits and then finds the source key taken.
-    private const string Lock = """
-        INSERT INTO inbox_cursors (user_id) SELECT u FROM unnest($1::uuid[]) AS u ORDER BY u ON CONFLICT DO NOTHING;
-        SELECT user_id FROM inbox_cursors WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE;
-        """;
+    private const string AddCursors = "INSERT INTO inbox_cursors (user_id) SELECT u FROM unnest($1::uuid[]) AS u ORDER BY u ON CONFLICT DO NOTHING";
+    private const string LockCursors = "SELECT user_id FROM inbox_cursors WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE";
 
     private const string Insert = """
         WITH fresh AS (
             INSERT INTO notifications (id, user_id, seq, home_id, source_key, kind, title, message, subject_id, device_id, occurred_at)
-            SELECT gen_random_uuid(), c.user_id, c.last_seq + 1, $2, $3, $4, $5, $6, $7, $8, $9
+            SELECT gen_random_uuid(), c.user_id, c.last_seq + 1, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::uuid, $8::uuid, $9::timestamptz
             FROM inbox_cursors c
             WHERE c.user_id = ANY($1)
-              AND NOT EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = c.user_id AND $4 = ANY(p.muted_kinds))
+              AND NOT EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = c.user_id AND $4::text = ANY(p.muted_kinds))
             ON CONFLICT (user_id, source_key) DO NOTHING
             RETURNING id, user_id, seq, created_at),
         bumped AS (UPDATE inbox_cursors c SET last_seq = f.seq FROM fresh f WHERE c.user_id = f.user_id)
@@ -44,9 +42,10 @@ internal sealed class InboxWriter(NpgsqlDataSource db, HomeMembers members, IHub
         await using (var connection = await db.OpenConnectionAsync(ct))
         await using (var transaction = await connection.BeginTransactionAsync(ct))
         {
-            await using (var lockRows = new NpgsqlCommand(Lock, connection, transaction) { Parameters = { new() { Value = userIds } } })
+            foreach (var sql in new[] { AddCursors, LockCursors })
             {
-                await lockRows.ExecuteNonQueryAsync(ct);
+                await using var cursors = new NpgsqlCommand(sql, connection, transaction) { Parameters = { new() { Value = userIds } } };
+                await cursors.ExecuteNonQueryAsync(ct);
             }
             await using (var insert = new NpgsqlCommand(Insert, connection, transaction))
             {
