@@ -34,7 +34,7 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
     public async Task ThePrintedLoginLinkOpensTheDashboardAndEveryResourceIsRunningAndHealthy()
     {
         var ct = TestApps.Timeout();
-        string[] resources = ["postgres", "cache", "messaging", "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "identity", "devices", "ingestion", "readings", "energy", "anomalies", "gateway"];
+        string[] resources = ["postgres", "cache", "messaging", "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "notificationsdb", "identity", "devices", "ingestion", "readings", "energy", "anomalies", "notifications", "gateway"];
         foreach (var name in resources)
         {
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);
