@@ -14,6 +14,7 @@ var readingsDb = postgres.AddDatabase("readingsdb");
 var energyDb = postgres.AddDatabase("energydb");
 var anomaliesDb = postgres.AddDatabase("anomaliesdb");
 var automationsDb = postgres.AddDatabase("automationsdb");
+var notificationsDb = postgres.AddDatabase("notificationsdb");
 
 // Users, homes and roles; issues the tokens every other service validates (through its JWKS, found as http://identity).
 // Services that call others' internal routes get a client secret: a generated secret parameter, kept across runs,
@@ -85,6 +86,20 @@ var automations = builder.AddProject<Projects.HomeIQ_Automations>("automations")
     .WithReference(identity)
     .WithHttpHealthCheck("/health");
 
+// Notifications: every member's inbox from the anomaly and automation events on the broker (its own queue), pushed live over SignalR.
+// Two replicas share pushes through a Redis backplane on the cache. It asks Identity for a home's members with its own client secret.
+var notificationsClientSecret = builder.AddParameter("notifications-client-secret", new GenerateParameterDefault { MinLength = 32 }, secret: true, persist: true);
+identity.WithEnvironment("Identity__Clients__notifications", notificationsClientSecret);
+var notifications = builder.AddProject<Projects.HomeIQ_Notifications>("notifications")
+    .WithReplicas(2)
+    .WithReference(notificationsDb).WaitFor(notificationsDb)
+    .WithReference(messaging).WaitFor(messaging)
+    .WithReference(cache).WaitFor(cache)
+    // Members are asked per event; while Identity is down the event is retried, so no wait.
+    .WithReference(identity)
+    .WithEnvironment("Authentication__Client__Secret", notificationsClientSecret)
+    .WithHttpHealthCheck("/health");
+
 // The single entry point for clients and hubs: the only resource with external endpoints. It validates tokens with Identity's
 // keys (fetched on the first request) and routes by discovery name, answering 503 for a service that is not up yet: no waits.
 builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
@@ -95,6 +110,7 @@ builder.AddProject<Projects.HomeIQ_Gateway>("gateway")
     .WithReference(energy)
     .WithReference(anomalies)
     .WithReference(automations)
+    .WithReference(notifications)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health");
 

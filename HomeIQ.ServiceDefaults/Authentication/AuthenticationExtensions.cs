@@ -59,6 +59,23 @@ public static class HomeIQAuthenticationExtensions
         return builder;
     }
 
+    /// <summary>Routes under this prefix are SignalR hubs: they also take the token as the <c>access_token</c> query parameter.</summary>
+    public const string HubPathPrefix = "/hubs/";
+
+    // Browsers cannot set headers on a WebSocket, so SignalR clients send the token as ?access_token=…; only hub routes accept it,
+    // so a token in a URL (which proxies log) is never accepted for the HTTP API.
+    private static string? QueryToken(HttpRequest request) =>
+        request.Headers.Authorization.Count == 0 && request.Path.StartsWithSegments(HubPathPrefix.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)
+            && request.Query["access_token"].ToString() is { Length: > 0 } token
+            ? token
+            : null;
+
+    private static string? RawToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : QueryToken(request);
+    }
+
     private static void Configure(JwtBearerOptions jwt, HomeIQAuthenticationOptions settings, IConfigurationManager<OpenIdConnectConfiguration> keys, ValidatedTokenCache validated)
     {
         jwt.ConfigurationManager = keys;
@@ -80,8 +97,11 @@ public static class HomeIQAuthenticationExtensions
             // authenticated call through the gateway, so a token already validated (and unexpired) is not verified again.
             OnMessageReceived = context =>
             {
-                var header = context.Request.Headers.Authorization.ToString();
-                if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && validated.TryGet(header["Bearer ".Length..].Trim(), out var known))
+                if (QueryToken(context.Request) is { } fromQuery)
+                {
+                    context.Token = fromQuery;
+                }
+                if (RawToken(context.Request) is { } raw && validated.TryGet(raw, out var known))
                 {
                     context.Principal = known;
                     context.Success();
@@ -90,9 +110,8 @@ public static class HomeIQAuthenticationExtensions
             },
             OnTokenValidated = context =>
             {
-                if (context.Principal is { } principal && context.SecurityToken is { } token)
+                if (context.Principal is { } principal && context.SecurityToken is { } token && RawToken(context.Request) is { } raw)
                 {
-                    var raw = context.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim();
                     validated.Add(raw, principal, token.ValidTo);
                 }
                 return Task.CompletedTask;

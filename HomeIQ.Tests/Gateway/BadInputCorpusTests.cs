@@ -16,7 +16,7 @@ namespace HomeIQ.Tests.Gateway;
 [Collection(BadInputCorpusCollection.Name)]
 public sealed class BadInputCorpusTests(AppHostFixture fixture)
 {
-    private static readonly string[] Services = ["identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations", "gateway"];
+    private static readonly string[] Services = ["identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations", "notifications", "gateway"];
     private static readonly HttpRequestOptionsKey<bool> Latin1Headers = new("corpus-latin1-headers");
 
     /// <summary>Homes, each with its own owner: the fixture allows a user 2 requests a second, so the corpus spreads over many.</summary>

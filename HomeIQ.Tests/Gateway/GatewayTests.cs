@@ -130,7 +130,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
     [Fact]
     public async Task TheMergedOpenApiDocumentHasTheRoutedPathsOfEveryDeployedService()
     {
-        foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations" })
+        foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations", "notifications" })
         {
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
         }
@@ -151,6 +151,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
         var paths = merged.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/api/v1/auth/login", paths);
         Assert.Contains("/api/v1/homes/{homeId}/members", paths);
+        Assert.Contains("/api/v1/notifications/unread-count", paths);
         Assert.DoesNotContain(paths, p => p.StartsWith("/api/v1/internal", StringComparison.Ordinal));
         Assert.Empty(merged.GetProperty("x-unavailable").EnumerateArray());
     }

@@ -36,6 +36,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         _app.MapDefaultEndpoints();
         _app.MapGet("/.well-known/jwks.json", () => Results.Json(new { keys = _published.Select(Jwk) }));
         _app.MapGet("/me", (ClaimsPrincipal user) => user.GetUserId()).RequireAuthorization();
+        _app.MapGet("/hubs/me", (ClaimsPrincipal user) => user.GetUserId()).RequireAuthorization();
         _app.MapGet("/api/v1/homes/{homeId}/devices", (Guid homeId) => "devices").RequireAuthorization(HomePolicies.HomeMember);
         _app.MapDelete("/api/v1/homes/{homeId}", (Guid homeId) => "deleted").RequireAuthorization(HomePolicies.HomeOwner);
         await _app.StartAsync(TestContext.Current.CancellationToken);
@@ -100,6 +101,21 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AHubRouteTakesTheTokenAsTheAccessTokenQueryParameterAndAnApiRouteDoesNot()
+    {
+        var token = Uri.EscapeDataString(Token(_published[0]));
+        using var hub = await GetAsync($"/hubs/me?access_token={token}", null);
+        using var hubAgain = await GetAsync($"/hubs/me?access_token={token}", null); // from the cache of validated tokens this time
+        using var api = await GetAsync($"/me?access_token={token}", null);
+        using var forged = await GetAsync($"/hubs/me?access_token={Uri.EscapeDataString(Token(NewKey("key-1")))}", null);
+
+        Assert.Equal(HttpStatusCode.OK, hub.StatusCode);
+        Assert.Equal("user-42", await hubAgain.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
     }
 
     public static TheoryData<string> BadTokens => ["expired", "wrong-signature", "wrong-audience", "wrong-issuer", "garbage"];

@@ -6,15 +6,17 @@ using Npgsql;
 
 namespace HomeIQ.Identity.Apis;
 
-/// <summary>Calls other services make with a service token: resolving a hub API key to its home.</summary>
+/// <summary>Calls other services make with a service token: resolving a hub API key to its home, and listing a home's members.</summary>
 public static class InternalApi
 {
     public sealed record ValidateHubKeyRequest(string? Key);
     public sealed record HubKeyOwner(Guid HomeId, Guid KeyId);
+    public sealed record HomeMember(Guid UserId, string Role);
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/internal/hub-keys/validate", ValidateHubKey).RequireAuthorization(HomePolicies.Internal);
+        app.MapGet("/api/v1/internal/homes/{homeId:guid}/members", ListMembers).RequireAuthorization(HomePolicies.Internal);
         return app;
     }
 
@@ -29,5 +31,19 @@ public static class InternalApi
         select.Parameters.Add(new() { Value = TokenService.Hash(key) });
         await using var reader = await select.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? TypedResults.Ok(new HubKeyOwner(reader.GetGuid(0), reader.GetGuid(1))) : unknown;
+    }
+
+    /// <summary>Who is in a home and with which role (Notifications fans a home's events out to them); an unknown home has none.</summary>
+    internal static async Task<Ok<HomeMember[]>> ListMembers(Guid homeId, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var members = new List<HomeMember>();
+        await using var select = db.CreateCommand("SELECT user_id, role FROM memberships WHERE home_id = $1 ORDER BY user_id");
+        select.Parameters.Add(new() { Value = homeId });
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            members.Add(new HomeMember(reader.GetGuid(0), reader.GetString(1)));
+        }
+        return TypedResults.Ok(members.ToArray());
     }
 }
