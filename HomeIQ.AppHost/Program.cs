@@ -6,6 +6,8 @@ builder.AddLocalServers();
 var postgres = builder.AddPostgres("postgres").WithDataVolume();
 var cache = builder.AddRedis("cache");
 var messaging = builder.AddRabbitMQ("messaging");
+// Mosquitto for MQTT devices (Zigbee2MQTT, Tasmota, Shelly): user homeiq, generated password (mqtt-password), no anonymous access.
+var mqtt = builder.AddMqttBroker("mqtt").WithDataVolume();
 
 // One database per bounded context, declared with the service that owns it; no service reads another's.
 var identityDb = postgres.AddDatabase("identitydb");
@@ -40,6 +42,7 @@ var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
     .WithReplicas(2)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(cache).WaitFor(cache)
+    .WithReference(mqtt).WaitFor(mqtt)
     // Hub keys and its own token from Identity, device lookups from Devices: asked per request (503 with Retry-After while
     // either is down), so no wait: it starts alongside them.
     .WithReference(identity)
@@ -54,6 +57,12 @@ if (builder.Configuration["HomeAssistant:Url"] is { Length: > 0 } homeAssistantU
         .WithEnvironment("HomeAssistant__HomeId", builder.Configuration["HomeAssistant:HomeId"])
         .WithEnvironment("HomeAssistant__RegisterUnknownEntities", builder.Configuration["HomeAssistant:RegisterUnknownEntities"] ?? "false")
         .WithEnvironment("HomeAssistant__AccessToken", builder.AddParameter("homeassistant-token", secret: true));
+}
+if (builder.Configuration["Mqtt:HomeId"] is { Length: > 0 } mqttHomeId)
+{
+    // Optional: the home MQTT devices belong to (Mqtt:HomeId), and whether unknown ones are registered (Mqtt:RegisterUnknownDevices).
+    ingestion.WithEnvironment("Mqtt__HomeId", mqttHomeId)
+        .WithEnvironment("Mqtt__RegisterUnknownDevices", builder.Configuration["Mqtt:RegisterUnknownDevices"] ?? "false");
 }
 
 // The time-series store: consumes readings from the broker, COPYs them into day partitions, answers range and downsampled queries.

@@ -31,10 +31,10 @@ public sealed class ManifestTests : IDisposable
         var resources = JsonDocument.Parse(text).RootElement.GetProperty("resources");
         string TypeOf(string name) => resources.GetProperty(name).GetProperty("type").GetString()!;
 
-        Assert.All(new[] { "postgres", "cache", "messaging" }, name => Assert.Equal("container.v0", TypeOf(name)));
+        Assert.All(new[] { "postgres", "cache", "messaging", "mqtt" }, name => Assert.Equal("container.v0", TypeOf(name)));
         Assert.All(new[] { "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "automationsdb", "notificationsdb" }, name => Assert.Equal("value.v0", TypeOf(name)));
         Assert.All(new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "notifications", "gateway" }, name => Assert.Equal("project.v0", TypeOf(name)));
-        Assert.All(new[] { "postgres-password", "cache-password", "messaging-password", "ingestion-client-secret", "notifications-client-secret" }, name =>
+        Assert.All(new[] { "postgres-password", "cache-password", "messaging-password", "mqtt-password", "ingestion-client-secret", "notifications-client-secret" }, name =>
         {
             Assert.Equal("parameter.v0", TypeOf(name));
             Assert.True(resources.GetProperty(name).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
