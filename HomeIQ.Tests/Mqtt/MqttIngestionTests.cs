@@ -81,4 +81,31 @@ public sealed class MqttIngestionTests(MqttFixture fixture)
         Assert.Equal(2, await fixture.StoredAsync(deviceId, "temperature", ct));
         Assert.Equal(2, await fixture.StoredAsync(deviceId, "humidity", ct));
     }
+
+    [Fact]
+    public async Task TheSubscriptionComesBackAfterTheBrokerRestarts()
+    {
+        var ct = TestApps.Timeout();
+        var id = Guid.NewGuid().ToString("N")[..8];
+
+        await fixture.App.CommandAsync("mqtt", KnownResourceCommands.RestartCommand, ct);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
+        await using var device = await fixture.DeviceAsync(ct);
+        // The broker here keeps no sessions across a restart: like a real sensor, the device reports every second until it is heard.
+        using var reporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reports = Task.Run(async () =>
+        {
+            while (!reporting.IsCancellationRequested)
+            {
+                await device.PublishAsync($"zigbee2mqtt/restart-{id}", """{"temperature":18.5}""", reporting.Token);
+                await Task.Delay(1000, reporting.Token);
+            }
+        }, CancellationToken.None);
+        var deviceId = await fixture.DeviceIdAsync($"mqtt:zigbee2mqtt/restart-{id}", ct);
+        var latest = await fixture.LatestAsync(l => Task.FromResult(l.Contains((deviceId, "temperature", 18.5, "°C"))), ct);
+        await reporting.CancelAsync();
+        await reports.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.Contains((deviceId, "temperature", 18.5, "°C"), latest);
+    }
 }
