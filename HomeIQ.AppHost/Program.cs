@@ -37,7 +37,8 @@ var devices = builder.AddProject<Projects.HomeIQ_Devices>("devices")
     .WithHttpHealthCheck("/health");
 
 // Takes readings in from hubs and Home Assistant, validates them against the registry, and answers 202 only once the broker has them.
-// Stateless, so it runs twice; the Home Assistant bridge runs in one replica at a time (a lease in Redis).
+// It keeps no data of its own, so it runs twice: the Home Assistant bridge runs in one replica at a time (a lease in Redis), and a
+// device command is handed, through a registry in Redis, to the replica that holds the hub's stream or the bridge.
 var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
     .WithReplicas(2)
     .WithReference(messaging).WaitFor(messaging)

@@ -33,3 +33,19 @@ public static class Weekdays
     /// <summary>The name of a day.</summary>
     public static string Name(DayOfWeek day) => Names[(int)day];
 }
+
+/// <summary>
+/// A daily window of local wall-clock time: <see cref="From"/> is inside, <see cref="To"/> is not, and a window whose end is not after
+/// its start wraps past midnight (22:00–07:00). Local time follows the zone's rules, daylight saving included, so 22:00 is 22:00 on the
+/// wall clock all year. Quiet hours and the time conditions of rules are such windows.
+/// </summary>
+public readonly record struct DailyWindow(TimeOnly From, TimeOnly To)
+{
+    /// <summary>Whether <paramref name="instant"/> falls inside the window, in <paramref name="zone"/>.</summary>
+    public bool Contains(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var local = TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
+        return From < To ? local >= From && local < To : local >= From || local < To;
+    }
+}

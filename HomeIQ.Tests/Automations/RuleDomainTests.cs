@@ -110,7 +110,7 @@ public sealed class RuleDomainTests
     public void ATimeWindowMaySpanMidnight()
     {
         var paris = TimeZones.Find("Europe/Paris")!;
-        var night = new TimeCondition(new TimeOnly(22, 0), new TimeOnly(6, 0), paris);
+        var night = new TimeCondition(new DailyWindow(new TimeOnly(22, 0), new TimeOnly(6, 0)), paris);
 
         Assert.True(night.Holds(new DateTimeOffset(2026, 1, 10, 22, 30, 0, TimeSpan.FromHours(1))));
         Assert.True(night.Holds(new DateTimeOffset(2026, 1, 11, 5, 59, 0, TimeSpan.FromHours(1))));

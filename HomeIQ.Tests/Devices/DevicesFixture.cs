@@ -22,7 +22,7 @@ public sealed class DevicesFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var cache = builder.AddRedis("cache");

@@ -1,5 +1,5 @@
-using HomeIQ.ServiceDefaults.Time;
 using HomeIQ.Energy.Domain;
+using HomeIQ.ServiceDefaults.Time;
 
 namespace HomeIQ.Tests.Energy;
 

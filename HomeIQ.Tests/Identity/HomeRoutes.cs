@@ -12,12 +12,17 @@ internal static class HomeRoutes
 {
     public sealed record Route(HttpMethod Method, string Template, string Path);
 
-    /// <summary>Every operation under a path with <c>{homeId}</c>; known ids are filled in, other parameters get random ids.</summary>
-    public static async Task<List<Route>> FromOpenApiAsync(HttpClient http, string documentPath, Guid homeId, IReadOnlyDictionary<string, Guid>? ids = null)
+    /// <summary>
+    /// Every operation under a path with <c>{homeId}</c>; known ids are filled in, other parameters get random ids. Routes under
+    /// <c>/api/v1/internal/</c> are for service tokens only (any user gets 403, whatever the home) and are left out unless
+    /// <paramref name="internalOnly"/>, which lists only them.
+    /// </summary>
+    public static async Task<List<Route>> FromOpenApiAsync(HttpClient http, string documentPath, Guid homeId, IReadOnlyDictionary<string, Guid>? ids = null,
+        bool internalOnly = false)
     {
         var document = JsonDocument.Parse(await http.GetStringAsync(documentPath, TestContext.Current.CancellationToken)).RootElement;
         return [.. document.GetProperty("paths").EnumerateObject()
-            .Where(p => p.Name.Contains("{homeId}", StringComparison.Ordinal))
+            .Where(p => p.Name.Contains("{homeId}", StringComparison.Ordinal) && p.Name.StartsWith("/api/v1/internal/", StringComparison.Ordinal) == internalOnly)
             .SelectMany(p => p.Value.EnumerateObject().Select(m => new Route(new HttpMethod(m.Name.ToUpperInvariant()), p.Name, Fill(p.Name, homeId, ids))))];
     }
 

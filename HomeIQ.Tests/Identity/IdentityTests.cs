@@ -83,6 +83,17 @@ public sealed partial class IdentityTests(AppHostFixture fixture)
 
         Assert.Empty(wrong);
         Assert.True(routes.Count >= 6, $"only {routes.Count} home routes in the OpenAPI document");
+        // Service-only routes tell a user nothing either: 403 for the user's own home and for one that does not exist alike.
+        var owner = Access(await identity.RegisterAndLoginAsync(IdentityClient.NewEmail()));
+        var (ownHome, ownerToken) = await identity.CreateHomeAsync(owner);
+        foreach (var home in new[] { ownHome, Guid.NewGuid() })
+        {
+            foreach (var route in await HomeRoutes.FromOpenApiAsync(identity.Http, "/openapi/v1.json", home, internalOnly: true))
+            {
+                using var response = await identity.SendAsync(route.Method, route.Path, ownerToken);
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{route.Method} {route.Template} answered {(int)response.StatusCode} to a user");
+            }
+        }
     }
 
     [Fact]

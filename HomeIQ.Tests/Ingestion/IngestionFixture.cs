@@ -24,7 +24,7 @@ public class IngestionFixture : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync()
     {
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var cache = builder.AddRedis("cache");

@@ -23,7 +23,7 @@ public sealed class AppHostFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // As the other fixtures: some thirty processes start on two cores, and 120 s proved too short once the AppHost gained Energy and Anomalies.
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = await TestApps.CreateAppHostAsync(ct, dashboard: true);
         var devicesDb = builder.CreateResourceBuilder<PostgresDatabaseResource>("devicesdb");
         var cache = builder.CreateResourceBuilder<RedisResource>("cache");

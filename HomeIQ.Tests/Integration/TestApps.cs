@@ -10,6 +10,12 @@ internal static class TestApps
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How long a fixture's whole stack may take to start. Several stacks start at once on two cores while other tests run: a late one
+    /// (the devices stack 11 minutes into a CI run of 2026-11-26) can need more than four minutes without anything being wrong.
+    /// </summary>
+    public static readonly TimeSpan FixtureStartTimeout = TimeSpan.FromMinutes(7);
+
     /// <summary>This test process's data root: every AppHost it starts keeps its servers' data in a directory of its own below it.</summary>
     private static readonly string DataRoot = CreateDataRoot();
 

@@ -1,13 +1,14 @@
 using HomeIQ.Notifications.Domain;
+using HomeIQ.ServiceDefaults.Time;
 
 namespace HomeIQ.Tests.Notifications;
 
 /// <summary>Quiet hours are local wall-clock times in the user's zone, across midnight and through daylight-saving changes.</summary>
 public sealed class QuietHoursTests
 {
-    private static readonly TimeZoneInfo Paris = QuietHours.FindZone("Europe/Paris")!;
-    private static readonly TimeZoneInfo NewYork = QuietHours.FindZone("America/New_York")!;
-    private static readonly QuietHours Night = new(new TimeOnly(22, 0), new TimeOnly(7, 0));
+    private static readonly TimeZoneInfo Paris = TimeZones.Find("Europe/Paris")!;
+    private static readonly TimeZoneInfo NewYork = TimeZones.Find("America/New_York")!;
+    private static readonly DailyWindow Night = new(new TimeOnly(22, 0), new TimeOnly(7, 0));
 
     private static DateTimeOffset Utc(string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
 
@@ -37,7 +38,7 @@ public sealed class QuietHoursTests
     public void TheSameInstantIsQuietInOneZoneAndNotInAnother()
     {
         var instant = Utc("2026-07-01T03:00:00Z"); // 05:00 in Paris, 23:00 the evening before in New York
-        var morning = new QuietHours(new TimeOnly(6, 0), new TimeOnly(9, 0));
+        var morning = new DailyWindow(new TimeOnly(6, 0), new TimeOnly(9, 0));
 
         Assert.True(Night.Contains(instant, Paris));
         Assert.True(Night.Contains(instant, NewYork));
@@ -48,7 +49,7 @@ public sealed class QuietHoursTests
     [Fact]
     public void AWindowWithinOneDayHoldsOnlyItsOwnHours()
     {
-        var lunch = new QuietHours(new TimeOnly(12, 0), new TimeOnly(13, 30));
+        var lunch = new DailyWindow(new TimeOnly(12, 0), new TimeOnly(13, 30));
         Assert.True(lunch.Contains(Utc("2026-01-15T11:15:00Z"), Paris));
         Assert.False(lunch.Contains(Utc("2026-01-15T12:30:00Z"), Paris));
         Assert.False(lunch.Contains(Utc("2026-01-15T10:59:00Z"), Paris));
@@ -61,5 +62,5 @@ public sealed class QuietHoursTests
     [InlineData("Mars/Olympus", false)]
     [InlineData("", false)]
     [InlineData(null, false)]
-    public void OnlyKnownZonesAreFound(string? id, bool found) => Assert.Equal(found, QuietHours.FindZone(id) is not null);
+    public void OnlyKnownZonesAreFound(string? id, bool found) => Assert.Equal(found, TimeZones.Find(id) is not null);
 }

@@ -31,7 +31,7 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         await HomeAssistant.StartAsync(ct);
         var builder = await TestApps.CreateAppHostAsync(ct);
         // Read when each ingestion process starts: the bridge is configured as in run mode, once a home exists for it.

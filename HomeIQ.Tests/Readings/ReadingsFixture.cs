@@ -50,7 +50,7 @@ public sealed class ReadingsFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var messaging = builder.AddRabbitMQ("messaging");

@@ -58,9 +58,7 @@ public static class RulesApi
 
     internal static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(Guid homeId, Guid id, NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("DELETE FROM rules WHERE home_id = $1 AND id = $2");
-        command.Parameters.Add(Runs.P(homeId));
-        command.Parameters.Add(Runs.P(id));
+        await using var command = Runs.Sql(db, "DELETE FROM rules WHERE home_id = $1 AND id = $2", homeId, id);
         return await command.ExecuteNonQueryAsync(ct) == 1 ? TypedResults.NoContent() : NotFound("rule");
     }
 
@@ -131,11 +129,7 @@ public static class RulesApi
 
     private static async Task<List<RuleDto>> ReadAsync(NpgsqlDataSource db, string where, CancellationToken ct, params object[] values)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM rules r LEFT JOIN rule_schedules s ON s.rule_id = r.id {where}");
-        foreach (var value in values)
-        {
-            command.Parameters.Add(Runs.P(value));
-        }
+        await using var command = Runs.Sql(db, $"SELECT {Columns} FROM rules r LEFT JOIN rule_schedules s ON s.rule_id = r.id {where}", values);
         var rules = new List<RuleDto>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -65,18 +65,15 @@ public static class RunsApi
 
     internal static async Task<RunDto?> ReadOneAsync(NpgsqlDataSource db, Guid homeId, Guid id, CancellationToken ct)
     {
-        await using var command = db.CreateCommand($"SELECT {Columns} FROM runs WHERE home_id = $1 AND id = $2");
-        command.Parameters.Add(Runs.P(homeId));
-        command.Parameters.Add(Runs.P(id));
+        await using var command = Runs.Sql(db, $"SELECT {Columns} FROM runs WHERE home_id = $1 AND id = $2", homeId, id);
         if (await ReadAsync(command, ct) is not [var run])
         {
             return null;
         }
-        await using var steps = db.CreateCommand("""
+        await using var steps = Runs.Sql(db, """
             SELECT phase, position, device_id, action, parameters::text, status, reason, command_id, sent_at, completed_at
             FROM run_steps WHERE run_id = $1 ORDER BY phase, position
-            """);
-        steps.Parameters.Add(Runs.P(id));
+            """, id);
         var list = new List<StepDto>();
         await using var reader = await steps.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

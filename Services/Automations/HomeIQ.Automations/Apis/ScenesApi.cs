@@ -37,11 +37,8 @@ public static class ScenesApi
             return TypedResults.ValidationProblem(errors.Errors);
         }
         var id = Guid.CreateVersion7();
-        await using var command = db.CreateCommand("INSERT INTO scenes (id, home_id, name, steps) VALUES ($1, $2, $3, $4::jsonb)");
-        foreach (var value in new object[] { id, homeId, request!.Name!.Trim(), Serialize(steps) })
-        {
-            command.Parameters.Add(Runs.P(value));
-        }
+        await using var command = Runs.Sql(db, "INSERT INTO scenes (id, home_id, name, steps) VALUES ($1, $2, $3, $4::jsonb)",
+            id, homeId, request!.Name!.Trim(), Serialize(steps));
         await command.ExecuteNonQueryAsync(ct);
         var scene = (await ReadAsync(db, "WHERE id = $1", ct, id))[0];
         return TypedResults.Created($"/api/v1/homes/{homeId}/automations/scenes/{id}", scene);
@@ -56,19 +53,14 @@ public static class ScenesApi
         {
             return TypedResults.ValidationProblem(errors.Errors);
         }
-        await using var command = db.CreateCommand("UPDATE scenes SET name = $3, steps = $4::jsonb, updated_at = now() WHERE home_id = $1 AND id = $2");
-        foreach (var value in new object[] { homeId, id, request!.Name!.Trim(), Serialize(steps) })
-        {
-            command.Parameters.Add(Runs.P(value));
-        }
+        await using var command = Runs.Sql(db, "UPDATE scenes SET name = $3, steps = $4::jsonb, updated_at = now() WHERE home_id = $1 AND id = $2",
+            homeId, id, request!.Name!.Trim(), Serialize(steps));
         return await command.ExecuteNonQueryAsync(ct) == 1 ? TypedResults.Ok((await ReadAsync(db, "WHERE id = $1", ct, id))[0]) : RulesApi.NotFound("scene");
     }
 
     internal static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(Guid homeId, Guid id, NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("DELETE FROM scenes WHERE home_id = $1 AND id = $2");
-        command.Parameters.Add(Runs.P(homeId));
-        command.Parameters.Add(Runs.P(id));
+        await using var command = Runs.Sql(db, "DELETE FROM scenes WHERE home_id = $1 AND id = $2", homeId, id);
         return await command.ExecuteNonQueryAsync(ct) == 1 ? TypedResults.NoContent() : RulesApi.NotFound("scene");
     }
 
@@ -94,11 +86,7 @@ public static class ScenesApi
 
     private static async Task<List<SceneDto>> ReadAsync(NpgsqlDataSource db, string where, CancellationToken ct, params object[] values)
     {
-        await using var command = db.CreateCommand($"SELECT id, home_id, name, steps::text, created_at, updated_at FROM scenes {where}");
-        foreach (var value in values)
-        {
-            command.Parameters.Add(Runs.P(value));
-        }
+        await using var command = Runs.Sql(db, $"SELECT id, home_id, name, steps::text, created_at, updated_at FROM scenes {where}", values);
         var scenes = new List<SceneDto>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -69,15 +69,11 @@ public abstract record Condition;
 /// <summary>A device's last known state.</summary>
 public sealed record StateCondition(Guid DeviceId, string Is) : Condition;
 
-/// <summary>A window of local time; <see cref="After"/> later than <see cref="Before"/> spans midnight.</summary>
-public sealed record TimeCondition(TimeOnly After, TimeOnly Before, TimeZoneInfo Zone) : Condition
+/// <summary>A window of local time in a zone (it may span midnight).</summary>
+public sealed record TimeCondition(DailyWindow Window, TimeZoneInfo Zone) : Condition
 {
     /// <summary>True when <paramref name="now"/> falls in the window.</summary>
-    public bool Holds(DateTimeOffset now)
-    {
-        var local = TimeOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, Zone).DateTime);
-        return After <= Before ? local >= After && local < Before : local >= After || local < Before;
-    }
+    public bool Holds(DateTimeOffset now) => Window.Contains(now, Zone);
 }
 
 /// <summary>A checked action.</summary>
@@ -309,7 +305,7 @@ public sealed class DefinitionErrors : QueryErrors
                 {
                     Add(path + ".before", $"'{path}.before' must differ from '{path}.after'.");
                 }
-                return after is null || before is null || zone is null ? null : new TimeCondition(after.Value, before.Value, zone);
+                return after is null || before is null || zone is null ? null : new TimeCondition(new DailyWindow(after.Value, before.Value), zone);
             }
             default:
                 return Invalid<Condition>(path + ".type", $"'{path}.type' must be state or time.");

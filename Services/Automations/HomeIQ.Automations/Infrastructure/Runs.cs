@@ -219,6 +219,17 @@ internal sealed class Runs(Outbox outbox, IOptions<AutomationsOptions> options, 
 
     internal static NpgsqlParameter P(object? value) => new() { Value = value ?? DBNull.Value };
 
+    /// <summary>A command on its own connection from <paramref name="db"/>, with <paramref name="values"/> as $1, $2…</summary>
+    internal static NpgsqlCommand Sql(NpgsqlDataSource db, string sql, params object?[] values)
+    {
+        var command = db.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(P(value));
+        }
+        return command;
+    }
+
     internal static NpgsqlParameter Uuid(Guid? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid };
 }
 

@@ -1,9 +1,9 @@
-using HomeIQ.ServiceDefaults.Time;
 using System.Globalization;
 using System.Text.Json;
 using HomeIQ.Energy.Domain;
 using HomeIQ.Energy.Infrastructure;
 using HomeIQ.ServiceDefaults.Authentication;
+using HomeIQ.ServiceDefaults.Time;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,6 +1,6 @@
-using HomeIQ.ServiceDefaults.Time;
 using System.Text.Json;
 using HomeIQ.Energy.Domain;
+using HomeIQ.ServiceDefaults.Time;
 using Npgsql;
 using NpgsqlTypes;
 

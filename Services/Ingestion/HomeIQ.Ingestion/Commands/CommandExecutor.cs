@@ -20,12 +20,15 @@ internal static class DeviceCommands
 /// <summary>
 /// Delivers a command on this replica, to Home Assistant or to a hub connected here, and sends the one reply. Every reply goes through the
 /// command's claim (<see cref="CommandRegistry.ClaimAsync"/>): a command already claimed is not delivered again; if its reply was stored but
-/// never confirmed, that reply is sent instead. Throws only when the reply could not be sent (the caller lets the broker redeliver).
+/// never confirmed (and the first delivery has not confirmed it within <see cref="ResendAfter"/>, the longest a publish may take), that
+/// reply is sent instead. Throws only when the reply could not be sent (the caller lets the broker redeliver).
 /// </summary>
 internal sealed class CommandExecutor(
     HubConnections hubs, HomeAssistantRoute homeAssistant, IServiceProvider services, CommandRegistry registry, IEventBus bus,
     TimeProvider time, ILogger<CommandExecutor> logger)
 {
+    private static readonly TimeSpan ResendAfter = TimeSpan.FromSeconds(12);
+
     /// <summary>Delivers the command here and replies. Throws when Devices cannot say whether Home Assistant bridges the device (nothing was claimed).</summary>
     public async Task ExecuteAsync(DeviceCommandRequested command)
     {
@@ -54,6 +57,12 @@ internal sealed class CommandExecutor(
         }
         else if (claim.UnconfirmedReply is { } stored && JsonSerializer.Deserialize<DeviceCommandCompleted>(stored, JsonSerializerOptions.Web) is { } earlier)
         {
+            // A copy that came while the first delivery is still sending its reply: that one confirms it within a publish's time.
+            if (await registry.WaitRepliedAsync(command, ResendAfter, CancellationToken.None).ConfigureAwait(false))
+            {
+                logger.LogInformation("Command {CommandId} came again while its first delivery was replying; not sent again", command.CommandId);
+                return;
+            }
             logger.LogInformation("Command {CommandId} came again; sending the reply its first delivery could not send", command.CommandId);
             reply = earlier;
         }

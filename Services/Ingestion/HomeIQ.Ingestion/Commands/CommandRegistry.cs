@@ -98,6 +98,26 @@ internal sealed class CommandRegistry(
     public Task StoreReplyAsync(DeviceCommandRequested command, string reply) =>
         redis.GetDatabase().StringSetAsync(ClaimKey(command.CommandId), reply, ClaimTtl(command));
 
+    /// <summary>
+    /// Waits up to <paramref name="patience"/> for another delivery of the command, which stored its reply and may still be sending it,
+    /// to mark it replied; false when it did not (that delivery died before its reply was confirmed).
+    /// </summary>
+    public async Task<bool> WaitRepliedAsync(DeviceCommandRequested command, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var db = redis.GetDatabase();
+        var until = time.GetUtcNow() + patience;
+        do
+        {
+            if ((string?)await db.StringGetAsync(ClaimKey(command.CommandId)).ConfigureAwait(false) == Replied)
+            {
+                return true;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+        }
+        while (time.GetUtcNow() < until);
+        return false;
+    }
+
     public Task MarkRepliedAsync(DeviceCommandRequested command) =>
         redis.GetDatabase().StringSetAsync(ClaimKey(command.CommandId), Replied, ClaimTtl(command));
 

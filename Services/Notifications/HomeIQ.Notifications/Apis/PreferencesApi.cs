@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using HomeIQ.Notifications.Domain;
+using HomeIQ.ServiceDefaults.Time;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -54,7 +55,7 @@ public static class PreferencesApi
         }
         var errors = new Dictionary<string, string[]>();
         var zoneId = request.TimeZone ?? Defaults.TimeZone;
-        if (QuietHours.FindZone(zoneId) is null)
+        if (TimeZones.Find(zoneId) is null)
         {
             errors["timeZone"] = ["'timeZone' must be an IANA time zone, e.g. Europe/Paris or America/New_York."];
         }

@@ -1,4 +1,5 @@
 using HomeIQ.Notifications.Domain;
+using HomeIQ.ServiceDefaults.Time;
 using Microsoft.AspNetCore.SignalR;
 using Npgsql;
 
@@ -60,8 +61,8 @@ internal sealed class InboxWriter(NpgsqlDataSource db, HomeMembers members, IHub
                 {
                     var notification = new NotificationDto(reader.GetGuid(0), reader.GetInt64(2), homeId, draft.Kind, Clean(draft.Title), Clean(draft.Message),
                         draft.SubjectId, draft.DeviceId, draft.OccurredAt, new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero), null);
-                    var quiet = !reader.IsDBNull(5) && !reader.IsDBNull(6) && QuietHours.FindZone(reader.GetString(4)) is { } zone
-                        && new QuietHours(reader.GetFieldValue<TimeOnly>(5), reader.GetFieldValue<TimeOnly>(6)).Contains(now, zone);
+                    var quiet = !reader.IsDBNull(5) && !reader.IsDBNull(6) && TimeZones.Find(reader.GetString(4)) is { } zone
+                        && new DailyWindow(reader.GetFieldValue<TimeOnly>(5), reader.GetFieldValue<TimeOnly>(6)).Contains(now, zone);
                     added.Add((reader.GetGuid(1), notification, quiet));
                 }
             }
