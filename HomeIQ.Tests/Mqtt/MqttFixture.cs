@@ -29,7 +29,7 @@ public sealed class MqttFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var ct = TestApps.Timeout(TimeSpan.FromMinutes(4));
+        var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = TestApps.CreateBuilder();
         var postgres = builder.AddPostgres("postgres");
         var cache = builder.AddRedis("cache");

@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text;
+using HomeIQ.Ingestion.Mqtt;
+using StackExchange.Redis;
 using HomeIQ.Tests.Integration;
 
 namespace HomeIQ.Tests.Mqtt;
@@ -57,29 +61,79 @@ public sealed class MqttIngestionTests(MqttFixture fixture)
     }
 
     [Fact]
-    public async Task AResentMessageIsStoredOnce()
+    public async Task EqualMessagesFromADeviceAreEachAReading()
     {
         var ct = TestApps.Timeout();
         var id = Guid.NewGuid().ToString("N")[..8];
-        var topic = $"zigbee2mqtt/resent-{id}";
+        var topic = $"zigbee2mqtt/steady-{id}";
         const string Payload = """{"temperature":23.75,"humidity":51.5}""";
         await using var device = await fixture.DeviceAsync(ct);
 
-        // The device did not get its PUBACK and sends the message again: the broker delivers both, possibly one to each replica.
-        await device.PublishAsync(topic, Payload, ct);
-        await device.PublishAsync(topic, Payload, ct);
-        await Task.Delay(50, ct); // a new message: another millisecond
-        await device.PublishAsync(topic, """{"temperature":24.0,"humidity":51.5}""", ct);
+        // A sensor whose value does not change reports the same payload each time: each report is a reading of its own.
+        for (var i = 0; i < 3; i++)
+        {
+            await device.PublishAsync(topic, Payload, ct);
+        }
         var deviceId = await fixture.DeviceIdAsync($"mqtt:{topic}", ct);
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (await fixture.StoredAsync(deviceId, "temperature", ct) < 2 && DateTime.UtcNow < until)
+        while (await fixture.StoredAsync(deviceId, "temperature", ct) < 3 && DateTime.UtcNow < until)
         {
             await Task.Delay(250, ct);
         }
-        await Task.Delay(TimeSpan.FromSeconds(2), ct); // a straggling duplicate would be stored by now
+        await Task.Delay(TimeSpan.FromSeconds(2), ct); // a straggler would be stored by now
 
-        Assert.Equal(2, await fixture.StoredAsync(deviceId, "temperature", ct));
-        Assert.Equal(2, await fixture.StoredAsync(deviceId, "humidity", ct));
+        Assert.Equal(3, await fixture.StoredAsync(deviceId, "temperature", ct));
+        Assert.Equal(3, await fixture.StoredAsync(deviceId, "humidity", ct));
+    }
+
+    [Fact]
+    public async Task ARedeliveryGetsTheTimestampOfItsFirstDeliveryAndANewMessageItsOwn()
+    {
+        var ct = TestApps.Timeout();
+        var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("cache", ct))!);
+        await using var _ = redis;
+        var clock = new Clock(DateTimeOffset.Parse("2026-11-26T10:00:00.000001Z", CultureInfo.InvariantCulture));
+        var timestamps = new MqttTimestamps(redis, clock);
+        var session = $"test-{Guid.NewGuid():N}";
+        var payload = Encoding.UTF8.GetBytes("""{"temperature":21.5}""");
+        var fingerprint = MqttTimestamps.Fingerprint("zigbee2mqtt/a", payload);
+
+        var first = new Timed(7, false, fingerprint, timestamps.Arrival());
+        var sameTime = new Timed(8, false, fingerprint, timestamps.Arrival()); // same clock reading: still a later time
+        await timestamps.SettleAsync(session, [first, sameTime], ct);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var redelivery = new Timed(7, true, fingerprint, timestamps.Arrival());
+        var otherContent = new Timed(8, true, MqttTimestamps.Fingerprint("zigbee2mqtt/b", payload), timestamps.Arrival());
+        var unknown = new Timed(9, true, fingerprint, timestamps.Arrival()); // its first delivery never got as far as recording it
+        var arrivals = (otherContent.Timestamp, unknown.Timestamp);
+        await timestamps.SettleAsync(session, [redelivery, otherContent, unknown], ct);
+        var reused = new Timed(7, false, fingerprint, timestamps.Arrival()); // identifier 7 acknowledged, then reused: a new message
+        var reusedArrival = reused.Timestamp;
+        await timestamps.SettleAsync(session, [reused], ct);
+
+        Assert.True(sameTime.Timestamp > first.Timestamp);
+        Assert.Equal(first.Timestamp, redelivery.Timestamp);
+        Assert.Equal(arrivals, (otherContent.Timestamp, unknown.Timestamp));
+        Assert.Equal(reusedArrival, reused.Timestamp);
+        Assert.NotEqual(first.Timestamp, reused.Timestamp);
+    }
+
+    private sealed class Timed(ushort packetId, bool redelivered, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
+    {
+        public ushort PacketId => packetId;
+
+        public bool Redelivered => redelivered;
+
+        public ulong Fingerprint => fingerprint;
+
+        public DateTimeOffset Timestamp { get; set; } = arrival;
+    }
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+
+        public void Advance(TimeSpan by) => now += by;
     }
 
     [Fact]

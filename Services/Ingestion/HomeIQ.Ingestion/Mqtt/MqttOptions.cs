@@ -16,10 +16,10 @@ public sealed class MqttOptions
     public string ShareGroup { get; set; } = "homeiq";
 
     /// <summary>
-    /// A message with the same topic and payload within this window is the same reading (a QoS 1 redelivery, or a device resending): it gets
-    /// the first one's timestamp, so Readings stores it once.
+    /// The most messages the broker may send this replica before it acknowledges them (MQTT 5 Receive Maximum); messages are handled in
+    /// batches of up to half of it, so the next batch arrives while one is being published.
     /// </summary>
-    public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(2);
+    public ushort ReceiveMaximum { get; set; } = 2000;
 
     /// <summary>The first reconnect delay; it doubles per failed attempt up to <see cref="ReconnectMaxDelay"/>.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);

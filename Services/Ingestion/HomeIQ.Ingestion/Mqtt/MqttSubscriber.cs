@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using HomeIQ.Contracts;
 using HomeIQ.Ingestion.HomeAssistant;
 using HomeIQ.Ingestion.Pipeline;
@@ -10,14 +11,20 @@ using MQTTnet.Protocol;
 namespace HomeIQ.Ingestion.Mqtt;
 
 /// <summary>
-/// Follows the MQTT broker (connection string <c>mqtt</c>): a persistent session per replica (stable client id, clean session off),
-/// a shared subscription (<c>$share/{group}/…</c>, QoS 1) so that the replicas split the messages, reconnecting with back-off. A message
-/// is acknowledged only after the broker confirmed the readings and state it produced; until then the broker keeps it and sends it
-/// again after a reconnect. Unknown topics and malformed payloads are counted, logged once per topic, and acknowledged.
+/// Follows the MQTT broker (connection string <c>mqtt</c>): MQTT 5 with a persistent session per replica (stable client id, clean start
+/// off, a session that does not expire), a shared subscription (<c>$share/{group}/…</c>, QoS 1) so that the replicas split the messages,
+/// reconnecting with back-off.
+/// <para>
+/// Messages are mapped as they arrive and handled in batches: whatever has arrived (up to half of <see cref="MqttOptions.ReceiveMaximum"/>,
+/// the most the broker sends before an acknowledgement) becomes one publish of readings and the state changes. Each message is acknowledged,
+/// in the order received, only after the broker confirmed what it produced; until then the broker keeps it and sends it again after a
+/// reconnect, with the same timestamp (<see cref="MqttTimestamps"/>). Unknown topics and malformed payloads are counted, logged once per
+/// topic, and acknowledged.
+/// </para>
 /// </summary>
 internal sealed class MqttSubscriber(
     MqttConnection connection, IOptions<MqttOptions> optionsAccessor, MqttDeviceMap devices, MqttTimestamps timestamps, IReadingPipeline pipeline,
-    MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
+    IOptions<IngestionOptions> ingestion, MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
 {
     /// <summary>The <c>source</c> of the readings it publishes.</summary>
     public const string Source = "mqtt";
@@ -36,19 +43,23 @@ internal sealed class MqttSubscriber(
         while (!stoppingToken.IsCancellationRequested)
         {
             using var client = new MqttClientFactory().CreateMqttClient();
-            var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var connectionLost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            // At most ReceiveMaximum messages are unacknowledged, so the queue never blocks the client's receive loop for long.
+            var received = Channel.CreateBounded<Received>(new BoundedChannelOptions(_options.ReceiveMaximum) { SingleReader = true, SingleWriter = true });
             client.DisconnectedAsync += _ =>
             {
-                lost.TrySetResult();
+                connectionLost.Cancel();
                 return Task.CompletedTask;
             };
             client.ApplicationMessageReceivedAsync += e =>
             {
                 e.AutoAcknowledge = false;
-                return HandleAsync(homeId, e, client, stoppingToken);
+                return received.Writer.WriteAsync(Receive(e), connectionLost.Token).AsTask();
             };
+            Task? handling = null;
             try
             {
+                handling = HandleAsync(homeId, received.Reader, client, connectionLost.Token);
                 await client.ConnectAsync(ClientOptions(), stoppingToken);
                 var subscribe = new MqttClientSubscribeOptionsBuilder();
                 foreach (var filter in MqttMapper.TopicFilters)
@@ -60,19 +71,33 @@ internal sealed class MqttSubscriber(
                     connection.Endpoint, connection.ClientId, homeId, string.Join(", ", MqttMapper.TopicFilters), _options.ShareGroup);
                 attempt = 0;
                 delay = _options.ReconnectInitialDelay;
-                await lost.Task.WaitAsync(stoppingToken);
-                logger.LogWarning("The connection to the MQTT broker {Broker} was lost; reconnecting", connection.Endpoint);
+                await handling.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("The connection to the MQTT broker {Broker} was lost; reconnecting", connection.Endpoint);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                await DisconnectAsync(client);
-                return;
             }
             catch (Exception ex)
             {
                 attempt++;
                 logger.Log(attempt % 10 == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
                     "Could not subscribe at the MQTT broker {Broker} (attempt {Attempt}); trying again in {Delay}", connection.Endpoint, attempt, delay);
+            }
+            finally
+            {
+                await connectionLost.CancelAsync();
+                if (handling is not null)
+                {
+                    await handling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+            if (stoppingToken.IsCancellationRequested)
+            {
+                await DisconnectAsync(client);
+                return;
             }
             await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             delay = delay * 2 > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : delay * 2;
@@ -83,97 +108,153 @@ internal sealed class MqttSubscriber(
         .WithTcpServer(connection.Host, connection.Port)
         .WithCredentials(connection.UserName, connection.Password)
         .WithClientId(connection.ClientId)
-        // MQTT 3.1.1 with clean session off: the session (subscriptions, unacknowledged messages) outlives a disconnect without an expiry to set.
-        .WithProtocolVersion(MqttProtocolVersion.V311)
-        .WithCleanSession(false)
+        // MQTT 5, clean start off and a session that never expires: the subscriptions and unacknowledged messages outlive a disconnect.
+        .WithProtocolVersion(MqttProtocolVersion.V500)
+        .WithCleanStart(false)
+        .WithSessionExpiryInterval(uint.MaxValue)
+        .WithReceiveMaximum(_options.ReceiveMaximum)
         .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
         .WithTimeout(TimeSpan.FromSeconds(10))
         .Build();
 
-    private async Task HandleAsync(Guid homeId, MqttApplicationMessageReceivedEventArgs e, IMqttClient client, CancellationToken stoppingToken)
+    /// <summary>Maps a message on the client's receive loop (the payload is only valid there) and gives it its arrival time.</summary>
+    private Received Receive(MqttApplicationMessageReceivedEventArgs e)
     {
         metrics.Received();
         var message = e.ApplicationMessage;
-        ReadOnlyMemory<byte> payload = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
-        var mapping = MqttMapper.Map(message.Topic, payload.Span);
-        try
+        ReadOnlySpan<byte> payload = message.Payload.IsSingleSegment ? message.Payload.FirstSpan : message.Payload.ToArray();
+        return new Received(e, MqttMapper.Map(message.Topic, payload), MqttTimestamps.Fingerprint(message.Topic, payload), timestamps.Arrival());
+    }
+
+    /// <summary>Handles the messages of one connection in batches until it is lost; a batch not confirmed by then is left unacknowledged.</summary>
+    private async Task HandleAsync(Guid homeId, ChannelReader<Received> reader, IMqttClient client, CancellationToken connectionLost)
+    {
+        var most = Math.Max(1, _options.ReceiveMaximum / 2);
+        var batch = new List<Received>(most);
+        while (await reader.WaitToReadAsync(connectionLost))
         {
-            switch (mapping.Kind)
+            batch.Clear();
+            while (batch.Count < most && reader.TryRead(out var next))
             {
-                case MqttMessageKind.Device:
-                    if (!await ForwardAsync(homeId, message.Topic, payload, mapping.Message!, client, stoppingToken))
-                    {
-                        return; // not confirmed and the connection is gone: the broker sends it again
-                    }
-                    break;
-                case MqttMessageKind.UnknownTopic or MqttMessageKind.Malformed:
-                    metrics.Skipped(mapping.Kind);
-                    if (metrics.FirstTime(message.Topic))
-                    {
-                        logger.LogWarning("Skipping MQTT messages on {Topic}: {Reason} (logged once per topic)", message.Topic,
-                            mapping.Kind == MqttMessageKind.UnknownTopic ? "no mapping knows this topic" : mapping.Problem);
-                    }
-                    break;
+                batch.Add(next);
             }
-            await e.AcknowledgeAsync(stoppingToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-        {
-            // Never let one message end the subscription; unacknowledged, it comes again after the next reconnect.
-            logger.LogWarning(ex, "An MQTT message on {Topic} could not be handled; it stays unacknowledged", message.Topic);
+            try
+            {
+                await ForwardAsync(homeId, batch, client, connectionLost);
+                foreach (var received in batch)
+                {
+                    await received.Args.AcknowledgeAsync(connectionLost);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !connectionLost.IsCancellationRequested)
+            {
+                // Never let a batch end the subscription; unacknowledged, its messages come again after the next reconnect.
+                logger.LogWarning(ex, "{Count} MQTT messages could not be handled; they stay unacknowledged", batch.Count);
+            }
         }
     }
 
-    /// <summary>Publishes the message's readings and state, retrying until the broker confirms; false when the MQTT connection went first.</summary>
-    private async Task<bool> ForwardAsync(Guid homeId, string topic, ReadOnlyMemory<byte> payload, MqttDeviceMessage message, IMqttClient client, CancellationToken stoppingToken)
+    /// <summary>Publishes the batch's readings and states, retrying until the broker confirms; throws when the MQTT connection went first.</summary>
+    private async Task ForwardAsync(Guid homeId, List<Received> batch, IMqttClient client, CancellationToken connectionLost)
     {
         var delay = TimeSpan.FromMilliseconds(200);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var device = await devices.ResolveAsync(homeId, message, stoppingToken);
-                if (device is null)
+                var readings = new List<SensorReading>();
+                var states = new List<DeviceStateChanged>();
+                var timed = new List<Received>(batch.Count);
+                foreach (var received in batch)
                 {
-                    metrics.SkippedUnknownDevice();
-                    if (metrics.FirstTime(message.ExternalId))
+                    if (received.Mapping is not { Kind: MqttMessageKind.Device, Message: { } message })
                     {
-                        logger.LogWarning("Skipping MQTT device {ExternalId}: no HomeIQ device has it as external id, and Mqtt:RegisterUnknownDevices is off (logged once)", message.ExternalId);
+                        Skip(received);
+                        continue;
                     }
-                    return true;
+                    received.Device = await devices.ResolveAsync(homeId, message, connectionLost);
+                    if (received.Device is null)
+                    {
+                        metrics.SkippedUnknownDevice();
+                        if (metrics.FirstTime(message.ExternalId))
+                        {
+                            logger.LogWarning("Skipping MQTT device {ExternalId}: no HomeIQ device has it as external id, and Mqtt:RegisterUnknownDevices is off (logged once)", message.ExternalId);
+                        }
+                        continue;
+                    }
+                    timed.Add(received);
                 }
-                var timestamp = await timestamps.ForAsync(topic, payload, stoppingToken);
-                var readings = message.Values
-                    .Where(v => device.Capabilities.Any(c => c.Metric == v.Metric))
-                    .Select(v => new SensorReading(device.DeviceId, v.Metric, v.Value, v.Unit, timestamp))
-                    .ToArray();
-                var outcome = await pipeline.AcceptAsync(homeId, Source, readings, stoppingToken);
-                if (message.State is { } state && device.Capabilities.Any(c => c.Metric == "state"))
+                await timestamps.SettleAsync(connection.ClientId, timed, connectionLost);
+                foreach (var received in timed)
                 {
-                    await pipeline.PublishStateAsync(new DeviceStateChanged(homeId, device.DeviceId, state), stoppingToken);
+                    var (device, message) = (received.Device!, received.Mapping.Message!);
+                    foreach (var value in message.Values)
+                    {
+                        if (device.Capabilities.Any(c => c.Metric == value.Metric))
+                        {
+                            readings.Add(new SensorReading(device.DeviceId, value.Metric, value.Value, value.Unit, received.Timestamp));
+                        }
+                    }
+                    if (message.State is { } state && device.Capabilities.Any(c => c.Metric == "state"))
+                    {
+                        states.Add(new DeviceStateChanged(homeId, device.DeviceId, state));
+                    }
                 }
-                metrics.Published(outcome.Accepted, outcome.Rejected.Count);
-                if (outcome.Rejected.Count > 0 && metrics.FirstTime($"rejected:{message.ExternalId}"))
-                {
-                    logger.LogWarning("The pipeline rejected readings of MQTT device {ExternalId}, e.g. {Code}: {Message} (logged once per device)",
-                        message.ExternalId, outcome.Rejected[0].Code, outcome.Rejected[0].Message);
-                }
-                return true;
+                await PublishAsync(homeId, readings, connectionLost);
+                // Started in order, confirmed together: one round of broker confirms for the batch.
+                await Task.WhenAll(states.Select(s => pipeline.PublishStateAsync(s, connectionLost)));
+                return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || !connectionLost.IsCancellationRequested)
             {
                 if (!client.IsConnected)
                 {
-                    return false;
+                    throw;
                 }
                 var wait = ex is IngestUnavailableException unavailable && unavailable.RetryAfter > delay ? unavailable.RetryAfter : delay;
                 wait = wait > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : wait;
                 logger.Log(attempt % 10 == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
-                    "Readings of MQTT device {ExternalId} were not confirmed (attempt {Attempt}); retrying in {Delay}, the message stays unacknowledged",
-                    message.ExternalId, attempt, wait);
-                await Task.Delay(wait, time, stoppingToken);
+                    "Readings of {Count} MQTT messages were not confirmed (attempt {Attempt}); retrying in {Delay}, the messages stay unacknowledged",
+                    batch.Count, attempt, wait);
+                await Task.Delay(wait, time, connectionLost);
                 delay = delay * 2 > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : delay * 2;
             }
+        }
+    }
+
+    private async Task PublishAsync(Guid homeId, List<SensorReading> readings, CancellationToken cancellationToken)
+    {
+        for (var offset = 0; offset < readings.Count; offset += ingestion.Value.MaxBatchSize)
+        {
+            var part = readings.GetRange(offset, Math.Min(ingestion.Value.MaxBatchSize, readings.Count - offset));
+            var outcome = await pipeline.AcceptAsync(homeId, Source, part, cancellationToken);
+            metrics.Published(outcome.Accepted, outcome.Rejected.Count);
+            foreach (var rejected in outcome.Rejected)
+            {
+                var reading = part[rejected.Index];
+                if (metrics.FirstTime($"rejected:{reading.DeviceId}:{reading.Metric}"))
+                {
+                    logger.LogWarning("The pipeline rejected {Metric} readings of MQTT device {DeviceId}, e.g. {Code}: {Message} (logged once per device and metric)",
+                        reading.Metric, reading.DeviceId, rejected.Code, rejected.Message);
+                }
+            }
+        }
+    }
+
+    private void Skip(Received received)
+    {
+        var kind = received.Mapping.Kind;
+        if (kind is not (MqttMessageKind.UnknownTopic or MqttMessageKind.Malformed) || received.Counted)
+        {
+            return;
+        }
+        received.Counted = true; // a retried batch counts it once
+        metrics.Skipped(kind);
+        var topic = received.Args.ApplicationMessage.Topic;
+        if (metrics.FirstTime(topic))
+        {
+            logger.LogWarning("Skipping MQTT messages on {Topic}: {Reason} (logged once per topic)", topic,
+                kind == MqttMessageKind.UnknownTopic ? "no mapping knows this topic" : received.Mapping.Problem);
         }
     }
 
@@ -191,6 +272,26 @@ internal sealed class MqttSubscriber(
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {
         }
+    }
+
+    /// <summary>A received message: its mapping, and what handling it settles (timestamp, device).</summary>
+    private sealed class Received(MqttApplicationMessageReceivedEventArgs args, MqttMapping mapping, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
+    {
+        public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
+
+        public MqttMapping Mapping { get; } = mapping;
+
+        public ushort PacketId => Args.PacketIdentifier;
+
+        public bool Redelivered => Args.ApplicationMessage.Dup;
+
+        public ulong Fingerprint { get; } = fingerprint;
+
+        public DateTimeOffset Timestamp { get; set; } = arrival;
+
+        public ExternalDevice? Device { get; set; }
+
+        public bool Counted { get; set; }
     }
 }
 

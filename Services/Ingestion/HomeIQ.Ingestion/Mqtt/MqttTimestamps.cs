@@ -1,42 +1,106 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
+using System.IO.Hashing;
+using System.Text;
 using StackExchange.Redis;
 
 namespace HomeIQ.Ingestion.Mqtt;
 
 /// <summary>
-/// Gives a message its readings' timestamp: the time it was first seen. The same topic and payload again within
-/// <see cref="MqttOptions.DuplicateWindow"/> (a QoS 1 redelivery after a replica died before acknowledging, or a device resending)
-/// gets the first timestamp, so Readings, which keeps one reading per device, metric and time, stores it once. Kept in Redis, so
-/// the replica that gets the redelivery finds the time the other replica gave.
+/// Gives each received message its readings' timestamp, and gives a QoS 1 redelivery the same one, so Readings (one reading per device,
+/// metric and time) stores it once.
+/// <para>
+/// A message is new unless the broker marks it a duplicate (DUP): it gets the time it arrived, made unique on this replica (each later than
+/// the one before, at microsecond resolution, Postgres' own), so two equal messages from a device are two readings. Before its readings are
+/// published, that time is recorded under the session's client id and the message's packet identifier, with a hash of its topic and payload.
+/// A redelivery is sent to the same session with the same packet identifier and DUP set (the broker may not reuse an identifier before it is
+/// acknowledged), so it finds the first time. One Redis hash per session, at most one field per packet identifier (65,535): bounded,
+/// and no expiry to outlast.
+/// </para>
 /// </summary>
-internal sealed class MqttTimestamps(IConnectionMultiplexer redis, IOptions<MqttOptions> options, TimeProvider time)
+internal sealed class MqttTimestamps(IConnectionMultiplexer redis, TimeProvider time)
 {
-    private const string Prefix = "homeiq:ingestion:mqtt:seen:";
+    private const string Prefix = "homeiq:ingestion:mqtt:inflight:";
+    private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
+    private long _last;
 
-    public async Task<DateTimeOffset> ForAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>A new message's arrival time, later than any given before on this replica, at microsecond resolution.</summary>
+    public DateTimeOffset Arrival()
     {
-        var key = Key(topic, payload.Span);
-        var now = time.GetUtcNow();
-        var db = redis.GetDatabase();
-        var value = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        if (await db.StringSetAsync(key, value, options.Value.DuplicateWindow, When.NotExists).WaitAsync(cancellationToken))
+        var now = time.GetUtcNow().UtcTicks / TicksPerMicrosecond;
+        long last, next;
+        do
         {
-            return DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
+            last = Interlocked.Read(ref _last);
+            next = Math.Max(now, last + 1);
         }
-        var first = await db.StringGetAsync(key).WaitAsync(cancellationToken);
-        return long.TryParse(first.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
-            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-            : DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
+        while (Interlocked.CompareExchange(ref _last, next, last) != last);
+        return new DateTimeOffset(next * TicksPerMicrosecond, TimeSpan.Zero);
     }
 
-    private static RedisKey Key(string topic, ReadOnlySpan<byte> payload)
+    /// <summary>What identifies a message's content within its packet identifier: a 64-bit hash of topic and payload.</summary>
+    public static ulong Fingerprint(string topic, ReadOnlySpan<byte> payload)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(topic));
-        hash.AppendData([0]);
-        hash.AppendData(payload);
-        return Prefix + Convert.ToHexString(hash.GetHashAndReset());
+        var hash = new XxHash64();
+        hash.Append(Encoding.UTF8.GetBytes(topic));
+        hash.Append([0]);
+        hash.Append(payload);
+        return hash.GetCurrentHashAsUInt64();
     }
+
+    /// <summary>
+    /// Settles the timestamps of one batch of a session's messages: a redelivery takes its recorded time when its fingerprint matches, and
+    /// every QoS 1 message's time is recorded before the caller publishes its readings. Two round trips at most.
+    /// </summary>
+    public async Task SettleAsync(string clientId, IReadOnlyList<IMqttTimed> messages, CancellationToken cancellationToken)
+    {
+        RedisKey key = Prefix + clientId;
+        var db = redis.GetDatabase();
+        var redelivered = messages.Where(m => m.PacketId != 0 && m.Redelivered).ToArray();
+        if (redelivered.Length > 0)
+        {
+            var recorded = await db.HashGetAsync(key, [.. redelivered.Select(m => (RedisValue)(int)m.PacketId)]).WaitAsync(cancellationToken);
+            for (var i = 0; i < redelivered.Length; i++)
+            {
+                if (Parse(recorded[i]) is { } first && first.Fingerprint == redelivered[i].Fingerprint)
+                {
+                    redelivered[i].Timestamp = first.Timestamp;
+                }
+            }
+        }
+        var entries = messages.Where(m => m.PacketId != 0)
+            .Select(m => new HashEntry((int)m.PacketId, string.Create(CultureInfo.InvariantCulture, $"{m.Fingerprint:x16}:{m.Timestamp.UtcTicks}")))
+            .ToArray();
+        if (entries.Length > 0)
+        {
+            await db.HashSetAsync(key, entries).WaitAsync(cancellationToken);
+        }
+    }
+
+    private static (ulong Fingerprint, DateTimeOffset Timestamp)? Parse(RedisValue value)
+    {
+        var text = (string?)value;
+        if (text?.Split(':') is [var fingerprint, var ticks]
+            && ulong.TryParse(fingerprint, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var f)
+            && long.TryParse(ticks, NumberStyles.Integer, CultureInfo.InvariantCulture, out var t))
+        {
+            return (f, new DateTimeOffset(t, TimeSpan.Zero));
+        }
+        return null;
+    }
+}
+
+/// <summary>A received message as <see cref="MqttTimestamps"/> sees it.</summary>
+internal interface IMqttTimed
+{
+    /// <summary>The packet identifier (0 for QoS 0, which is never redelivered).</summary>
+    ushort PacketId { get; }
+
+    /// <summary>Whether the broker marked it a duplicate (DUP).</summary>
+    bool Redelivered { get; }
+
+    /// <summary>The hash of its topic and payload.</summary>
+    ulong Fingerprint { get; }
+
+    /// <summary>Its readings' timestamp: the arrival time, replaced by the first delivery's for a redelivery.</summary>
+    DateTimeOffset Timestamp { get; set; }
 }
