@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Backing servers: Aspire's containers, or local processes from Debian's packages when no container runtime answers
@@ -7,7 +9,11 @@ var postgres = builder.AddPostgres("postgres").WithDataVolume();
 var cache = builder.AddRedis("cache");
 var messaging = builder.AddRabbitMQ("messaging");
 // Mosquitto for MQTT devices (Zigbee2MQTT, Tasmota, Shelly): user homeiq, generated password (mqtt-password), no anonymous access.
-var mqtt = builder.AddMqttBroker("mqtt").WithDataVolume();
+// A broker the user already runs instead: its address and credentials as the secret connection string ConnectionStrings:mqtt
+// (mqtt://user:password@host:port, in the AppHost's user secrets).
+IResourceBuilder<IResourceWithConnectionString> mqtt = builder.Configuration["ConnectionStrings:mqtt"] is { Length: > 0 }
+    ? builder.AddConnectionString("mqtt")
+    : builder.AddMqttBroker("mqtt").WithDataVolume();
 
 // One database per bounded context, declared with the service that owns it; no service reads another's.
 var identityDb = postgres.AddDatabase("identitydb");
@@ -59,11 +65,11 @@ if (builder.Configuration["HomeAssistant:Url"] is { Length: > 0 } homeAssistantU
         .WithEnvironment("HomeAssistant__RegisterUnknownEntities", builder.Configuration["HomeAssistant:RegisterUnknownEntities"] ?? "false")
         .WithEnvironment("HomeAssistant__AccessToken", builder.AddParameter("homeassistant-token", secret: true));
 }
-if (builder.Configuration["Mqtt:HomeId"] is { Length: > 0 } mqttHomeId)
+// Optional: the home the broker's devices belong to (Mqtt:HomeId), or several homes each under a topic prefix (Mqtt:Homes:N:HomeId,
+// Mqtt:Homes:N:TopicPrefix), and whether unknown devices are registered (Mqtt:RegisterUnknownDevices).
+foreach (var setting in builder.Configuration.GetSection("Mqtt").AsEnumerable(true).Where(s => s.Value is not null))
 {
-    // Optional: the home MQTT devices belong to (Mqtt:HomeId), and whether unknown ones are registered (Mqtt:RegisterUnknownDevices).
-    ingestion.WithEnvironment("Mqtt__HomeId", mqttHomeId)
-        .WithEnvironment("Mqtt__RegisterUnknownDevices", builder.Configuration["Mqtt:RegisterUnknownDevices"] ?? "false");
+    ingestion.WithEnvironment("Mqtt__" + setting.Key.Replace(":", "__", StringComparison.Ordinal), setting.Value);
 }
 
 // The time-series store: consumes readings from the broker, COPYs them into day partitions, answers range and downsampled queries.

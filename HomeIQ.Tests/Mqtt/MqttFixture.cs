@@ -16,10 +16,16 @@ public sealed class MqttFixture : IAsyncLifetime
 {
     private DistributedApplication? _app;
     private Guid? _home;
+    private Guid? _flat;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The MQTT stack has not started.");
 
     public Guid HomeId => _home ?? throw new InvalidOperationException("No home yet.");
+
+    /// <summary>A second home on the same broker, under the topic prefix <see cref="FlatPrefix"/>.</summary>
+    public Guid FlatId => _flat ?? throw new InvalidOperationException("No home yet.");
+
+    public const string FlatPrefix = "flat-b/";
 
     public string OwnerToken { get; private set; } = "";
 
@@ -50,9 +56,11 @@ public sealed class MqttFixture : IAsyncLifetime
             .WithEnvironment("Mqtt__ReconnectMaxDelay", "00:00:02")
             .WithEnvironment(context =>
             {
-                if (_home is { } home)
+                if (_home is { } home && _flat is { } flat)
                 {
                     context.EnvironmentVariables["Mqtt__HomeId"] = home.ToString();
+                    context.EnvironmentVariables["Mqtt__Homes__0__HomeId"] = flat.ToString();
+                    context.EnvironmentVariables["Mqtt__Homes__0__TopicPrefix"] = FlatPrefix;
                 }
             })
             .WithHttpHealthCheck("/health");
@@ -64,7 +72,8 @@ public sealed class MqttFixture : IAsyncLifetime
         var identityClient = new IdentityClient(_app.CreateHttpClient("identity"));
         var login = await identityClient.RegisterAndLoginAsync(IdentityClient.NewEmail());
         var (homeId, token) = await identityClient.CreateHomeAsync(login.GetProperty("accessToken").GetString()!);
-        (_home, OwnerToken) = (homeId, token);
+        var (flatId, bothToken) = await identityClient.CreateHomeAsync(token, "Flat B"); // the new token carries both homes
+        (_home, _flat, OwnerToken) = (homeId, flatId, bothToken);
         await _app.CommandAsync("ingestion", KnownResourceCommands.RestartCommand, ct);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
         Broker = new Uri((await _app.GetConnectionStringAsync("mqtt", ct))!);
@@ -74,10 +83,10 @@ public sealed class MqttFixture : IAsyncLifetime
     internal Task<MqttTestClient> DeviceAsync(CancellationToken ct) => MqttTestClient.ConnectAsync(Broker, $"device-{Guid.NewGuid():N}", cleanStart: true, ct);
 
     /// <summary>The home's devices by external id.</summary>
-    internal async Task<Dictionary<string, Guid>> DevicesByExternalIdAsync(CancellationToken ct)
+    internal async Task<Dictionary<string, Guid>> DevicesByExternalIdAsync(CancellationToken ct, Guid? homeId = null)
     {
         var devices = new IdentityClient(App.CreateHttpClient("devices"));
-        using var response = await devices.SendAsync(HttpMethod.Get, $"/api/v1/homes/{HomeId}/devices?limit=200", OwnerToken);
+        using var response = await devices.SendAsync(HttpMethod.Get, $"/api/v1/homes/{homeId ?? HomeId}/devices?limit=200", OwnerToken);
         response.EnsureSuccessStatusCode();
         var page = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
         return page.GetProperty("items").EnumerateArray()
@@ -108,12 +117,12 @@ public sealed class MqttFixture : IAsyncLifetime
     }
 
     /// <summary>Waits until the device with <paramref name="externalId"/> exists (registered from its first message), for up to 30 s.</summary>
-    internal async Task<Guid> DeviceIdAsync(string externalId, CancellationToken ct)
+    internal async Task<Guid> DeviceIdAsync(string externalId, CancellationToken ct, Guid? homeId = null)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            if ((await DevicesByExternalIdAsync(ct)).TryGetValue(externalId, out var id))
+            if ((await DevicesByExternalIdAsync(ct, homeId)).TryGetValue(externalId, out var id))
             {
                 return id;
             }

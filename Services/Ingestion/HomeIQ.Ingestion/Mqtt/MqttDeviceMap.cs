@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using HomeIQ.Ingestion.HomeAssistant;
 using HomeIQ.Ingestion.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -5,45 +6,89 @@ using Microsoft.Extensions.Options;
 namespace HomeIQ.Ingestion.Mqtt;
 
 /// <summary>
-/// The home's MQTT devices by external id, through the same Devices routes the Home Assistant bridge uses
+/// Each home's MQTT devices by external id, through the same Devices routes the Home Assistant bridge uses
 /// (<see cref="IExternalDeviceDirectory"/>): listed, refreshed when an unknown id shows up, and registered when
 /// <see cref="MqttOptions.RegisterUnknownDevices"/> allows.
 /// </summary>
 internal sealed class MqttDeviceMap(IExternalDeviceDirectory directory, IOptions<MqttOptions> options, TimeProvider time)
 {
+    private static readonly TimeSpan MissRefresh = TimeSpan.FromSeconds(2);
     private readonly MqttOptions _options = options.Value;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private Dictionary<string, ExternalDevice> _devices = new(StringComparer.Ordinal);
-    private long _loadedAt = long.MinValue;
+    private readonly MqttHomes _homes = options.Value.Routes;
+    private readonly ConcurrentDictionary<Guid, HomeDevices> _byHome = new();
 
     /// <summary>The device of <paramref name="message"/>, registering it when allowed; null when it has none.</summary>
     public async ValueTask<ExternalDevice?> ResolveAsync(Guid homeId, MqttDeviceMessage message, CancellationToken cancellationToken)
     {
-        if (_devices.TryGetValue(message.ExternalId, out var known))
+        var home = _byHome.GetOrAdd(homeId, _ => new());
+        if (home.Devices.TryGetValue(message.ExternalId, out var known))
         {
             return known;
         }
-        await _gate.WaitAsync(cancellationToken);
+        await home.Gate.WaitAsync(cancellationToken);
         try
         {
-            if (_loadedAt == long.MinValue || time.GetElapsedTime(_loadedAt) >= _options.DeviceMapRefresh)
-            {
-                var listed = await directory.ListAsync(homeId, cancellationToken);
-                _devices = listed.Where(d => d.ExternalId.StartsWith("mqtt:", StringComparison.Ordinal)).ToDictionary(d => d.ExternalId, StringComparer.Ordinal);
-                _loadedAt = time.GetTimestamp();
-            }
-            if (_devices.TryGetValue(message.ExternalId, out known) || !_options.RegisterUnknownDevices)
+            await LoadAsync(homeId, home, _options.DeviceMapRefresh, cancellationToken);
+            if (home.Devices.TryGetValue(message.ExternalId, out known) || !_options.RegisterUnknownDevices)
             {
                 return known;
             }
             var device = await directory.RegisterAsync(homeId, Describe(message), cancellationToken);
-            _devices = new Dictionary<string, ExternalDevice>(_devices, StringComparer.Ordinal) { [device.ExternalId] = device };
+            home.Devices = new Dictionary<string, ExternalDevice>(home.Devices, StringComparer.Ordinal) { [device.ExternalId] = device };
             return device;
         }
         finally
         {
-            _gate.Release();
+            home.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The MQTT external id of a device of a home on the broker (<c>mqtt:…</c>), or null when it is not an MQTT device; a device not in the
+    /// map reloads it, at most every 2 s (one registered a moment ago). Throws when Devices cannot be asked.
+    /// </summary>
+    public async Task<string?> ExternalIdOfAsync(Guid homeId, Guid deviceId, CancellationToken cancellationToken)
+    {
+        if (_homes.PrefixOf(homeId) is null)
+        {
+            return null;
+        }
+        var home = _byHome.GetOrAdd(homeId, _ => new());
+        if (home.Find(deviceId) is { } known)
+        {
+            return known;
+        }
+        await home.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await LoadAsync(homeId, home, MissRefresh, cancellationToken);
+            return home.Find(deviceId);
+        }
+        finally
+        {
+            home.Gate.Release();
+        }
+    }
+
+    private async Task LoadAsync(Guid homeId, HomeDevices home, TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        if (home.LoadedAt == long.MinValue || time.GetElapsedTime(home.LoadedAt) >= olderThan)
+        {
+            var listed = await directory.ListAsync(homeId, cancellationToken);
+            home.Devices = listed.Where(d => d.ExternalId.StartsWith("mqtt:", StringComparison.Ordinal)).ToDictionary(d => d.ExternalId, StringComparer.Ordinal);
+            home.LoadedAt = time.GetTimestamp();
+        }
+    }
+
+    private sealed class HomeDevices
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public volatile Dictionary<string, ExternalDevice> Devices = new(StringComparer.Ordinal);
+
+        public long LoadedAt = long.MinValue;
+
+        public string? Find(Guid deviceId) => Devices.Values.FirstOrDefault(d => d.DeviceId == deviceId)?.ExternalId;
     }
 
     /// <summary>A switch when it reports a state, a meter when it reports power or energy, else a sensor; one capability per value.</summary>

@@ -35,5 +35,7 @@ public static class MqttIngestionExtensions
         builder.Services.AddSingleton<MqttDeviceMap>();
         builder.Services.AddSingleton<MqttTimestamps>();
         builder.Services.AddHostedService<MqttSubscriber>();
+        builder.Services.AddSingleton<MqttCommands>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttCommands>());
     }
 }

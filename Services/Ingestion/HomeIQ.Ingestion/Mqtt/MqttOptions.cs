@@ -1,13 +1,19 @@
 namespace HomeIQ.Ingestion.Mqtt;
 
-/// <summary>The <c>Mqtt</c> section: which home the broker's devices belong to, and how the subscription behaves.</summary>
+/// <summary>The <c>Mqtt</c> section: which homes the broker's topics belong to, and how the subscription behaves.</summary>
 public sealed class MqttOptions
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "Mqtt";
 
-    /// <summary>The HomeIQ home every device on this broker belongs to (phase 1: one home per broker). Without it nothing is subscribed.</summary>
+    /// <summary>The HomeIQ home the broker's topics belong to, as they are (no prefix): the usual set-up, one broker per home.</summary>
     public string? HomeId { get; set; }
+
+    /// <summary>
+    /// Homes that share the broker, each under a topic prefix (<c>Mqtt:Homes:0:HomeId</c>, <c>Mqtt:Homes:0:TopicPrefix</c> = <c>flat-2/</c>:
+    /// its devices publish <c>flat-2/zigbee2mqtt/…</c>). With neither this nor <see cref="HomeId"/> nothing is subscribed.
+    /// </summary>
+    public List<MqttHome> Homes { get; set; } = [];
 
     /// <summary>Whether a device with no HomeIQ device of its external id (<c>mqtt:zigbee2mqtt/…</c>) is registered (otherwise it is skipped).</summary>
     public bool RegisterUnknownDevices { get; set; }
@@ -30,5 +36,76 @@ public sealed class MqttOptions
     /// <summary>How long a cached external id → device map is trusted before an unknown external id reloads it.</summary>
     public TimeSpan DeviceMapRefresh { get; set; } = TimeSpan.FromSeconds(30);
 
-    internal Guid? Home => Guid.TryParse(HomeId, out var home) && home != Guid.Empty ? home : null;
+    /// <summary>The homes and their prefixes: <see cref="Homes"/> and <see cref="HomeId"/> (with no prefix).</summary>
+    internal MqttHomes Routes => new([.. Homes, .. HomeId is null ? Array.Empty<MqttHome>() : [new MqttHome { HomeId = HomeId }]]);
+}
+
+/// <summary>One home on the broker: its id and the prefix of its topics (empty, or ending in <c>/</c>).</summary>
+public sealed class MqttHome
+{
+    public string? HomeId { get; set; }
+
+    public string TopicPrefix { get; set; } = "";
+}
+
+/// <summary>Which home a topic belongs to: the home with the longest prefix the topic starts with. Pure.</summary>
+public sealed class MqttHomes
+{
+    private readonly (Guid HomeId, string Prefix)[] _homes;
+
+    public MqttHomes(IEnumerable<MqttHome> homes)
+    {
+        ArgumentNullException.ThrowIfNull(homes);
+        var valid = new List<(Guid, string)>();
+        var problems = new List<string>();
+        foreach (var home in homes)
+        {
+            var prefix = home.TopicPrefix ?? "";
+            if (!Guid.TryParse(home.HomeId, out var id) || id == Guid.Empty)
+            {
+                problems.Add($"'{home.HomeId}' is not a home id");
+            }
+            else if (prefix.Length > 0 && (!prefix.EndsWith('/') || prefix.IndexOfAny(['+', '#']) >= 0 || prefix.StartsWith('$')))
+            {
+                problems.Add($"the topic prefix '{prefix}' of home {id} must end with '/' and have no '+', '#' or leading '$'");
+            }
+            else if (valid.Any(v => v.Item2 == prefix))
+            {
+                problems.Add($"two homes have the topic prefix '{prefix}'");
+            }
+            else
+            {
+                valid.Add((id, prefix));
+            }
+        }
+        _homes = [.. valid.OrderByDescending(h => h.Item2.Length)];
+        Problems = problems;
+    }
+
+    /// <summary>Entries that were left out, and why.</summary>
+    public IReadOnlyList<string> Problems { get; }
+
+    public bool IsEmpty => _homes.Length == 0;
+
+    public IEnumerable<Guid> HomeIds => _homes.Select(h => h.HomeId);
+
+    /// <summary>Every home's prefix before each of <paramref name="filters"/>.</summary>
+    public IEnumerable<string> Filters(IEnumerable<string> filters) => _homes.SelectMany(h => filters.Select(f => h.Prefix + f)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The home of <paramref name="topic"/> and the topic without its prefix; null when no home's prefix fits.</summary>
+    public (Guid HomeId, string Topic)? Route(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        foreach (var (homeId, prefix) in _homes)
+        {
+            if (topic.StartsWith(prefix, StringComparison.Ordinal) && topic.Length > prefix.Length)
+            {
+                return (homeId, topic[prefix.Length..]);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The prefix of a home's topics; null when the home is not on this broker.</summary>
+    public string? PrefixOf(Guid homeId) => _homes.FirstOrDefault(h => h.HomeId == homeId) is { Prefix: { } p } found && found.HomeId == homeId ? p : null;
 }

@@ -30,14 +30,20 @@ internal sealed class MqttSubscriber(
     public const string Source = "mqtt";
 
     private readonly MqttOptions _options = optionsAccessor.Value;
+    private readonly MqttHomes _homes = optionsAccessor.Value.Routes;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.Home is not { } homeId)
+        foreach (var problem in _homes.Problems)
         {
-            logger.LogWarning("An MQTT broker is configured but Mqtt:HomeId is not: nothing is subscribed. Set Mqtt:HomeId to the home the broker's devices belong to.");
+            logger.LogError("Mqtt:Homes: {Problem}; that entry is left out", problem);
+        }
+        if (_homes.IsEmpty)
+        {
+            logger.LogWarning("An MQTT broker is configured but no home is: nothing is subscribed. Set Mqtt:HomeId to the home the broker's devices belong to (or Mqtt:Homes for several).");
             return;
         }
+        var filters = _homes.Filters(MqttMapper.TopicFilters).ToArray();
         var delay = _options.ReconnectInitialDelay;
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -59,16 +65,16 @@ internal sealed class MqttSubscriber(
             Task? handling = null;
             try
             {
-                handling = HandleAsync(homeId, received.Reader, client, connectionLost.Token);
+                handling = HandleAsync(received.Reader, client, connectionLost.Token);
                 await client.ConnectAsync(ClientOptions(), stoppingToken);
                 var subscribe = new MqttClientSubscribeOptionsBuilder();
-                foreach (var filter in MqttMapper.TopicFilters)
+                foreach (var filter in filters)
                 {
                     subscribe.WithTopicFilter($"$share/{_options.ShareGroup}/{filter}", MqttQualityOfServiceLevel.AtLeastOnce);
                 }
                 await client.SubscribeAsync(subscribe.Build(), stoppingToken);
-                logger.LogInformation("Subscribed to {Broker} as {ClientId} for home {HomeId} ({Filters}, shared group {Group})",
-                    connection.Endpoint, connection.ClientId, homeId, string.Join(", ", MqttMapper.TopicFilters), _options.ShareGroup);
+                logger.LogInformation("Subscribed to {Broker} as {ClientId} for homes {Homes} ({Filters}, shared group {Group})",
+                    connection.Endpoint, connection.ClientId, string.Join(", ", _homes.HomeIds), string.Join(", ", filters), _options.ShareGroup);
                 attempt = 0;
                 delay = _options.ReconnectInitialDelay;
                 await handling.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -123,11 +129,13 @@ internal sealed class MqttSubscriber(
         metrics.Received();
         var message = e.ApplicationMessage;
         ReadOnlySpan<byte> payload = message.Payload.IsSingleSegment ? message.Payload.FirstSpan : message.Payload.ToArray();
-        return new Received(e, MqttMapper.Map(message.Topic, payload), MqttTimestamps.Fingerprint(message.Topic, payload), timestamps.Arrival());
+        var route = _homes.Route(message.Topic);
+        var mapping = route is { } r ? MqttMapper.Map(r.Topic, payload) : new MqttMapping(MqttMessageKind.UnknownTopic);
+        return new Received(e, route?.HomeId ?? Guid.Empty, mapping, MqttTimestamps.Fingerprint(message.Topic, payload), timestamps.Arrival());
     }
 
     /// <summary>Handles the messages of one connection in batches until it is lost; a batch not confirmed by then is left unacknowledged.</summary>
-    private async Task HandleAsync(Guid homeId, ChannelReader<Received> reader, IMqttClient client, CancellationToken connectionLost)
+    private async Task HandleAsync(ChannelReader<Received> reader, IMqttClient client, CancellationToken connectionLost)
     {
         var most = Math.Max(1, _options.ReceiveMaximum / 2);
         var batch = new List<Received>(most);
@@ -140,7 +148,7 @@ internal sealed class MqttSubscriber(
             }
             try
             {
-                await ForwardAsync(homeId, batch, client, connectionLost);
+                await ForwardAsync(batch, client, connectionLost);
                 foreach (var received in batch)
                 {
                     await received.Args.AcknowledgeAsync(connectionLost);
@@ -155,14 +163,14 @@ internal sealed class MqttSubscriber(
     }
 
     /// <summary>Publishes the batch's readings and states, retrying until the broker confirms; throws when the MQTT connection went first.</summary>
-    private async Task ForwardAsync(Guid homeId, List<Received> batch, IMqttClient client, CancellationToken connectionLost)
+    private async Task ForwardAsync(List<Received> batch, IMqttClient client, CancellationToken connectionLost)
     {
         var delay = TimeSpan.FromMilliseconds(200);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var readings = new List<SensorReading>();
+                var readings = new Dictionary<Guid, List<SensorReading>>();
                 var states = new List<DeviceStateChanged>();
                 var timed = new List<Received>(batch.Count);
                 foreach (var received in batch)
@@ -172,7 +180,7 @@ internal sealed class MqttSubscriber(
                         Skip(received);
                         continue;
                     }
-                    received.Device = await devices.ResolveAsync(homeId, message, connectionLost);
+                    received.Device = await devices.ResolveAsync(received.HomeId, message, connectionLost);
                     if (received.Device is null)
                     {
                         metrics.SkippedUnknownDevice();
@@ -188,19 +196,26 @@ internal sealed class MqttSubscriber(
                 foreach (var received in timed)
                 {
                     var (device, message) = (received.Device!, received.Mapping.Message!);
+                    if (!readings.TryGetValue(received.HomeId, out var ofHome))
+                    {
+                        readings[received.HomeId] = ofHome = [];
+                    }
                     foreach (var value in message.Values)
                     {
                         if (device.Capabilities.Any(c => c.Metric == value.Metric))
                         {
-                            readings.Add(new SensorReading(device.DeviceId, value.Metric, value.Value, value.Unit, received.Timestamp));
+                            ofHome.Add(new SensorReading(device.DeviceId, value.Metric, value.Value, value.Unit, received.Timestamp));
                         }
                     }
                     if (message.State is { } state && device.Capabilities.Any(c => c.Metric == "state"))
                     {
-                        states.Add(new DeviceStateChanged(homeId, device.DeviceId, state));
+                        states.Add(new DeviceStateChanged(received.HomeId, device.DeviceId, state));
                     }
                 }
-                await PublishAsync(homeId, readings, connectionLost);
+                foreach (var (homeId, ofHome) in readings)
+                {
+                    await PublishAsync(homeId, ofHome, connectionLost);
+                }
                 // Started in order, confirmed together: one round of broker confirms for the batch.
                 await Task.WhenAll(states.Select(s => pipeline.PublishStateAsync(s, connectionLost)));
                 return;
@@ -275,9 +290,11 @@ internal sealed class MqttSubscriber(
     }
 
     /// <summary>A received message: its mapping, and what handling it settles (timestamp, device).</summary>
-    private sealed class Received(MqttApplicationMessageReceivedEventArgs args, MqttMapping mapping, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
+    private sealed class Received(MqttApplicationMessageReceivedEventArgs args, Guid homeId, MqttMapping mapping, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
     {
         public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
+
+        public Guid HomeId { get; } = homeId;
 
         public MqttMapping Mapping { get; } = mapping;
 
