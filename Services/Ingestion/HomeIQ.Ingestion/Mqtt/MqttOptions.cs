@@ -16,6 +16,15 @@ public sealed class MqttOptions
     public string ShareGroup { get; set; } = "homeiq";
 
     /// <summary>
+    /// Whether Home Assistant MQTT discovery configs (<c>{DiscoveryPrefix}/&lt;component&gt;/…/config</c>) are followed: each replica reads them all,
+    /// and the state topics they name are subscribed (shared) and mapped like the built-in topics.
+    /// </summary>
+    public bool Discovery { get; set; } = true;
+
+    /// <summary>The Home Assistant discovery prefix (Home Assistant's default, <c>homeassistant</c>).</summary>
+    public string DiscoveryPrefix { get; set; } = HomeAssistantDiscovery.DefaultPrefix;
+
+    /// <summary>
     /// A message with the same topic and payload within this window is the same reading (a QoS 1 redelivery, or a device resending): it gets
     /// the first one's timestamp, so Readings stores it once.
     /// </summary>

@@ -17,7 +17,7 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// </summary>
 internal sealed class MqttSubscriber(
     MqttConnection connection, IOptions<MqttOptions> optionsAccessor, MqttDeviceMap devices, MqttTimestamps timestamps, IReadingPipeline pipeline,
-    MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
+    MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time, MqttDiscovery discovery) : BackgroundService
 {
     /// <summary>The <c>source</c> of the readings it publishes.</summary>
     public const string Source = "mqtt";
@@ -56,8 +56,13 @@ internal sealed class MqttSubscriber(
                     subscribe.WithTopicFilter($"$share/{_options.ShareGroup}/{filter}", MqttQualityOfServiceLevel.AtLeastOnce);
                 }
                 await client.SubscribeAsync(subscribe.Build(), stoppingToken);
+                await discovery.SubscribeAsync(client, stoppingToken);
                 logger.LogInformation("Subscribed to {Broker} as {ClientId} for home {HomeId} ({Filters}, shared group {Group})",
                     connection.Endpoint, connection.ClientId, homeId, string.Join(", ", MqttMapper.TopicFilters), _options.ShareGroup);
+                if (discovery.Enabled)
+                {
+                    logger.LogInformation("Following Home Assistant discovery on {Filters} (every replica), discovered state topics shared", string.Join(", ", discovery.ConfigFilters));
+                }
                 attempt = 0;
                 delay = _options.ReconnectInitialDelay;
                 await lost.Task.WaitAsync(stoppingToken);
@@ -98,12 +103,20 @@ internal sealed class MqttSubscriber(
         var mapping = MqttMapper.Map(message.Topic, payload.Span);
         try
         {
+            IReadOnlyList<MqttDeviceMessage> messages = mapping.Message is { } mapped ? [mapped] : [];
+            if (mapping.Kind == MqttMessageKind.UnknownTopic)
+            {
+                (mapping, messages) = await discovery.MapAsync(client, message.Topic, payload, stoppingToken); // Home Assistant discovery
+            }
             switch (mapping.Kind)
             {
                 case MqttMessageKind.Device:
-                    if (!await ForwardAsync(homeId, message.Topic, payload, mapping.Message!, client, stoppingToken))
+                    foreach (var device in messages)
                     {
-                        return; // not confirmed and the connection is gone: the broker sends it again
+                        if (!await ForwardAsync(homeId, message.Topic, payload, device, client, stoppingToken))
+                        {
+                            return; // not confirmed and the connection is gone: the broker sends it again
+                        }
                     }
                     break;
                 case MqttMessageKind.UnknownTopic or MqttMessageKind.Malformed:
