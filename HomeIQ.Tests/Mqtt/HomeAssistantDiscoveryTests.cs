@@ -39,6 +39,21 @@ public sealed class HomeAssistantDiscoveryTests
     }
 
     [Fact]
+    public void TheReadmesExampleGivesASensorAndASwitchOfOneDevice()
+    {
+        var sensor = Entity("homeassistant/sensor/study/temperature/config",
+            """{"name":"Temperature","stat_t":"study/climate","uniq_id":"study-t","dev_cla":"temperature","unit_of_meas":"°C","val_tpl":"{{ value_json.temperature }}","dev":{"ids":["study"],"name":"Study"}}""");
+        var fan = Entity("homeassistant/switch/study/fan/config",
+            """{"name":"Fan","stat_t":"study/fan/state","cmd_t":"study/fan/set","uniq_id":"study-fan","dev":{"ids":["study"],"name":"Study"}}""");
+
+        var reading = State(sensor, """{"temperature":21.5}""").Message!;
+        Assert.Equal(("mqtt:ha/study-t", "Study Temperature"), (reading.ExternalId, reading.Name));
+        Assert.Equal([new MqttValue("temperature", 21.5, "°C")], reading.Values);
+        Assert.Equal(("mqtt:ha/study-fan", "Study Fan", "on"), (fan.ExternalId, fan.Name, State(fan, "ON").Message!.State));
+        Assert.Equal("study/fan/set", fan.CommandTopic);
+    }
+
+    [Fact]
     public void AbbreviationsAndTheBaseTopicAreExpanded()
     {
         var entity = Entity("homeassistant/sensor/plug/power/config", """

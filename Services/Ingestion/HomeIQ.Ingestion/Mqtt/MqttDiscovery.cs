@@ -118,7 +118,7 @@ internal sealed class MqttDiscovery
                 break;
             case DiscoveryConfigKind.Unsupported:
                 change = _registry.Remove(config.ConfigTopic); // it may have described a supported entity before
-                if (_metrics.FirstTime(config.ConfigTopic))
+                if (_metrics.FirstTime($"discovery:{config.ConfigTopic}"))
                 {
                     _logger.LogInformation("Home Assistant discovery: not following {ConfigTopic}: {Reason} (logged once per topic)", config.ConfigTopic, config.Problem);
                 }
