@@ -34,6 +34,8 @@ public static class MqttIngestionExtensions
         builder.Services.AddSingleton<MqttMetrics>();
         builder.Services.AddSingleton<MqttDeviceMap>();
         builder.Services.AddSingleton<MqttTimestamps>();
+        builder.Services.AddSingleton<MqttDiscoveryRegistry>();
+        builder.Services.AddSingleton<MqttDiscovery>();
         builder.Services.AddHostedService<MqttSubscriber>();
         builder.Services.AddSingleton<MqttCommands>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttCommands>());

@@ -22,6 +22,15 @@ public sealed class MqttOptions
     public string ShareGroup { get; set; } = "homeiq";
 
     /// <summary>
+    /// Whether Home Assistant MQTT discovery configs (<c>{DiscoveryPrefix}/&lt;component&gt;/…/config</c>) are followed: each replica reads them all,
+    /// and the state topics they name are subscribed (shared) and mapped like the built-in topics.
+    /// </summary>
+    public bool Discovery { get; set; } = true;
+
+    /// <summary>The Home Assistant discovery prefix (Home Assistant's default, <c>homeassistant</c>).</summary>
+    public string DiscoveryPrefix { get; set; } = HomeAssistantDiscovery.DefaultPrefix;
+
+    /// <summary>
     /// The most messages the broker may send this replica before it acknowledges them (MQTT 5 Receive Maximum); messages are handled in
     /// batches of up to half of it, so the next batch arrives while one is being published.
     /// </summary>

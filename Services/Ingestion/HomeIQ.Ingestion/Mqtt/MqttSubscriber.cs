@@ -24,7 +24,7 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// </summary>
 internal sealed class MqttSubscriber(
     MqttConnection connection, IOptions<MqttOptions> optionsAccessor, MqttDeviceMap devices, MqttTimestamps timestamps, IReadingPipeline pipeline,
-    IOptions<IngestionOptions> ingestion, MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
+    IOptions<IngestionOptions> ingestion, MqttDiscovery discovery, MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
 {
     /// <summary>The <c>source</c> of the readings it publishes.</summary>
     public const string Source = "mqtt";
@@ -57,10 +57,10 @@ internal sealed class MqttSubscriber(
                 connectionLost.Cancel();
                 return Task.CompletedTask;
             };
-            client.ApplicationMessageReceivedAsync += e =>
+            client.ApplicationMessageReceivedAsync += async e =>
             {
                 e.AutoAcknowledge = false;
-                return received.Writer.WriteAsync(Receive(e), connectionLost.Token).AsTask();
+                await received.Writer.WriteAsync(await ReceiveAsync(e, client, connectionLost.Token), connectionLost.Token);
             };
             Task? handling = null;
             try
@@ -73,8 +73,13 @@ internal sealed class MqttSubscriber(
                     subscribe.WithTopicFilter($"$share/{_options.ShareGroup}/{filter}", MqttQualityOfServiceLevel.AtLeastOnce);
                 }
                 await client.SubscribeAsync(subscribe.Build(), stoppingToken);
+                await discovery.SubscribeAsync(client, stoppingToken);
                 logger.LogInformation("Subscribed to {Broker} as {ClientId} for homes {Homes} ({Filters}, shared group {Group})",
                     connection.Endpoint, connection.ClientId, string.Join(", ", _homes.HomeIds), string.Join(", ", filters), _options.ShareGroup);
+                if (discovery.Enabled)
+                {
+                    logger.LogInformation("Following Home Assistant discovery on {Filters} (every replica), discovered state topics shared", string.Join(", ", discovery.ConfigFilters));
+                }
                 attempt = 0;
                 delay = _options.ReconnectInitialDelay;
                 await handling.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -123,15 +128,28 @@ internal sealed class MqttSubscriber(
         .WithTimeout(TimeSpan.FromSeconds(10))
         .Build();
 
-    /// <summary>Maps a message on the client's receive loop (the payload is only valid there) and gives it its arrival time.</summary>
-    private Received Receive(MqttApplicationMessageReceivedEventArgs e)
+    /// <summary>
+    /// Maps a message as it is received (the payload is only valid until the handler returns) and gives it its arrival time. A topic no
+    /// built-in mapping knows may be a Home Assistant discovery config or a discovered state topic (one device message per entity).
+    /// </summary>
+    private async Task<Received> ReceiveAsync(MqttApplicationMessageReceivedEventArgs e, IMqttClient client, CancellationToken cancellationToken)
     {
         metrics.Received();
         var message = e.ApplicationMessage;
-        ReadOnlySpan<byte> payload = message.Payload.IsSingleSegment ? message.Payload.FirstSpan : message.Payload.ToArray();
-        var route = _homes.Route(message.Topic);
-        var mapping = route is { } r ? MqttMapper.Map(r.Topic, payload) : new MqttMapping(MqttMessageKind.UnknownTopic);
-        return new Received(e, route?.HomeId ?? Guid.Empty, mapping, MqttTimestamps.Fingerprint(message.Topic, payload), timestamps.Arrival());
+        var arrival = timestamps.Arrival();
+        ReadOnlyMemory<byte> payload = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
+        var fingerprint = MqttTimestamps.Fingerprint(message.Topic, payload.Span);
+        if (_homes.Route(message.Topic) is not { } route)
+        {
+            return new Received(e, Guid.Empty, new(MqttMessageKind.UnknownTopic), [], fingerprint, arrival);
+        }
+        var mapping = MqttMapper.Map(route.Topic, payload.Span);
+        IReadOnlyList<MqttDeviceMessage> devices = mapping.Message is { } one ? [one] : [];
+        if (mapping.Kind == MqttMessageKind.UnknownTopic)
+        {
+            (mapping, devices) = await discovery.MapAsync(client, _homes.PrefixOf(route.HomeId)!, message.Topic, payload.ToArray(), cancellationToken);
+        }
+        return new Received(e, route.HomeId, mapping, devices, fingerprint, arrival);
     }
 
     /// <summary>Handles the messages of one connection in batches until it is lost; a batch not confirmed by then is left unacknowledged.</summary>
@@ -175,41 +193,52 @@ internal sealed class MqttSubscriber(
                 var timed = new List<Received>(batch.Count);
                 foreach (var received in batch)
                 {
-                    if (received.Mapping is not { Kind: MqttMessageKind.Device, Message: { } message })
+                    if (received.Mapping.Kind != MqttMessageKind.Device)
                     {
                         Skip(received);
                         continue;
                     }
-                    received.Device = await devices.ResolveAsync(received.HomeId, message, connectionLost);
-                    if (received.Device is null)
+                    received.Resolved.Clear();
+                    foreach (var message in received.Messages)
                     {
-                        metrics.SkippedUnknownDevice();
-                        if (metrics.FirstTime(message.ExternalId))
+                        if (await devices.ResolveAsync(received.HomeId, message, connectionLost) is { } device)
                         {
-                            logger.LogWarning("Skipping MQTT device {ExternalId}: no HomeIQ device has it as external id, and Mqtt:RegisterUnknownDevices is off (logged once)", message.ExternalId);
+                            received.Resolved.Add((device, message));
                         }
-                        continue;
+                        else
+                        {
+                            metrics.SkippedUnknownDevice();
+                            if (metrics.FirstTime(message.ExternalId))
+                            {
+                                logger.LogWarning("Skipping MQTT device {ExternalId}: no HomeIQ device has it as external id, and Mqtt:RegisterUnknownDevices is off (logged once)", message.ExternalId);
+                            }
+                        }
                     }
-                    timed.Add(received);
+                    if (received.Resolved.Count > 0)
+                    {
+                        timed.Add(received);
+                    }
                 }
                 await timestamps.SettleAsync(connection.ClientId, timed, connectionLost);
                 foreach (var received in timed)
                 {
-                    var (device, message) = (received.Device!, received.Mapping.Message!);
                     if (!readings.TryGetValue(received.HomeId, out var ofHome))
                     {
                         readings[received.HomeId] = ofHome = [];
                     }
-                    foreach (var value in message.Values)
+                    foreach (var (device, message) in received.Resolved)
                     {
-                        if (device.Capabilities.Any(c => c.Metric == value.Metric))
+                        foreach (var value in message.Values)
                         {
-                            ofHome.Add(new SensorReading(device.DeviceId, value.Metric, value.Value, value.Unit, received.Timestamp));
+                            if (device.Capabilities.Any(c => c.Metric == value.Metric))
+                            {
+                                ofHome.Add(new SensorReading(device.DeviceId, value.Metric, value.Value, value.Unit, received.Timestamp));
+                            }
                         }
-                    }
-                    if (message.State is { } state && device.Capabilities.Any(c => c.Metric == "state"))
-                    {
-                        states.Add(new DeviceStateChanged(received.HomeId, device.DeviceId, state));
+                        if (message.State is { } state && device.Capabilities.Any(c => c.Metric == "state"))
+                        {
+                            states.Add(new DeviceStateChanged(received.HomeId, device.DeviceId, state));
+                        }
                     }
                 }
                 foreach (var (homeId, ofHome) in readings)
@@ -290,13 +319,20 @@ internal sealed class MqttSubscriber(
     }
 
     /// <summary>A received message: its mapping, and what handling it settles (timestamp, device).</summary>
-    private sealed class Received(MqttApplicationMessageReceivedEventArgs args, Guid homeId, MqttMapping mapping, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
+    private sealed class Received(
+        MqttApplicationMessageReceivedEventArgs args, Guid homeId, MqttMapping mapping, IReadOnlyList<MqttDeviceMessage> messages, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
     {
         public MqttApplicationMessageReceivedEventArgs Args { get; } = args;
 
         public Guid HomeId { get; } = homeId;
 
         public MqttMapping Mapping { get; } = mapping;
+
+        /// <summary>The device messages it carries: one, or one per discovered entity on its topic.</summary>
+        public IReadOnlyList<MqttDeviceMessage> Messages { get; } = messages;
+
+        /// <summary>Those whose device is known (or was registered), with the device.</summary>
+        public List<(ExternalDevice Device, MqttDeviceMessage Message)> Resolved { get; } = [];
 
         public ushort PacketId => Args.PacketIdentifier;
 
@@ -305,8 +341,6 @@ internal sealed class MqttSubscriber(
         public ulong Fingerprint { get; } = fingerprint;
 
         public DateTimeOffset Timestamp { get; set; } = arrival;
-
-        public ExternalDevice? Device { get; set; }
 
         public bool Counted { get; set; }
     }
