@@ -208,7 +208,9 @@ var failed = 0L;
 var lastProbe = 0L;
 var publishSeconds = 0.0;
 var publishing = PublishAllAsync();
-var probing = ProbeAsync(publishing);
+using var stopProbing = new CancellationTokenSource();
+var probing = ProbeAsync(stopProbing.Token);
+var collisionsBefore = CollisionsLogged();
 var samples = new List<(double At, long Acked, long Stored)>();
 var target = 0L;
 var lastStoredAt = 0.0;
@@ -242,11 +244,13 @@ while (true)
         Console.WriteLine(FormattableString.Invariant($"  {at,4:F0} s: published {Interlocked.Read(ref acked):N0}, stored {now / 2:N0} messages"));
     }
 }
-await probing;
+stopProbing.Cancel();
+var unseenProbes = await probing;
 // A duplicate would come after the count reached its target: count again once nothing more arrives.
 await SettleAsync(0, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(3));
 var (windowRows, distinctRows) = await DistinctAsync();
 var rssHwm = BrokerRss("VmHWM:");
+var collisions = CollisionsLogged() - collisionsBefore;
 var published = Interlocked.Read(ref acked);
 var lost = Math.Max(0, (2 * published) - windowRows);
 var duplicated = windowRows - distinctRows;
@@ -262,8 +266,9 @@ Console.WriteLine(FormattableString.Invariant($"| offered | {(rate > 0 ? $"{rate
 Console.WriteLine(FormattableString.Invariant($"| published (PUBACK) / failed | {published:N0} in {publishSeconds:F1} s = {published / publishSeconds:N0} messages/s / {Interlocked.Read(ref failed):N0} |"));
 Console.WriteLine(FormattableString.Invariant($"| readings stored / expected (2 per message) | {windowRows:N0} / {2 * published:N0} |"));
 Console.WriteLine(FormattableString.Invariant($"| lost messages / duplicated readings | {lost / 2.0:N0} / {duplicated:N0} |"));
+Console.WriteLine(FormattableString.Invariant($"| batches whose COPY hit an existing (device, metric, ms) key (Postgres log) | {collisions:N0} |"));
 Console.WriteLine(FormattableString.Invariant($"| **end-to-end: stored messages / time to the last stored** | **{sustained:N0} messages/s** ({storedMessages:N0} in {lastStoredAt:F1} s) |"));
-Console.WriteLine(FormattableString.Invariant($"| publish → stored, p50 / p99 ({lat.Length} probes) | {Percentile(lat, 0.50):N0} ms / {Percentile(lat, 0.99):N0} ms |"));
+Console.WriteLine(FormattableString.Invariant($"| publish → stored, p50 / p99 ({lat.Length} probes, {unseenProbes} never seen) | {Percentile(lat, 0.50):N0} ms / {Percentile(lat, 0.99):N0} ms |"));
 Console.WriteLine(FormattableString.Invariant($"| mosquitto RSS: start / peak sampled / VmHWM | {rssStart / 1024.0:F1} / {rssPeak / 1024.0:F1} / {rssHwm / 1024.0:F1} MiB |"));
 var cpuSeconds = lastStoredAt;
 Console.WriteLine();
@@ -316,7 +321,8 @@ async Task PublishAsync(IMqttClient client)
                 await Task.Delay(wait);
             }
         }
-        if (clock.Elapsed >= stopAt)
+        // Bounded in time too: as fast as acknowledged, at --seconds; at a fixed rate, once it is 10 s behind.
+        if (clock.Elapsed >= (rate > 0 ? stopAt + TimeSpan.FromSeconds(10) : stopAt))
         {
             break;
         }
@@ -352,12 +358,13 @@ async Task PublishOneAsync(IMqttClient client, long seq, SemaphoreSlim slots)
     }
 }
 
-// Times the probes: from the publish until a query sees the probe's temperature reading (polled every 20 ms).
-async Task ProbeAsync(Task publishingDone)
+// Times the probes: from the publish until a query sees the probe's temperature reading (polled every 20 ms), until `stop`;
+// returns how many were never seen (lost).
+async Task<int> ProbeAsync(CancellationToken stop)
 {
     var waiting = new List<(long Seq, long PublishedAt)>();
     var giveUp = Stopwatch.StartNew();
-    while (giveUp.Elapsed < TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(10))
+    while (!stop.IsCancellationRequested)
     {
         while (probes.TryDequeue(out var probe))
         {
@@ -365,11 +372,7 @@ async Task ProbeAsync(Task publishingDone)
         }
         if (waiting.Count == 0)
         {
-            if (publishingDone.IsCompleted && probes.IsEmpty)
-            {
-                return;
-            }
-            await Task.Delay(20);
+            await Task.Delay(20, CancellationToken.None);
             continue;
         }
         await using var seen = db.CreateCommand(
@@ -391,8 +394,26 @@ async Task ProbeAsync(Task publishingDone)
             latencies.Add(Stopwatch.GetElapsedTime(w.PublishedAt, at).TotalMilliseconds);
         }
         waiting.RemoveAll(w => found.Contains(w.Seq));
-        await Task.Delay(20);
+        await Task.Delay(20, CancellationToken.None);
     }
+    return waiting.Count + probes.Count;
+}
+
+// Postgres logs each COPY of a batch that hit an existing (device, metric, ts) key; Readings then inserts that batch with ON
+// CONFLICT DO NOTHING. Two different messages of one device that ingestion timestamps in the same millisecond end up there.
+int CollisionsLogged()
+{
+    using var stream = new FileStream(serviceLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+    using var reader = new StreamReader(stream);
+    var count = 0;
+    while (reader.ReadLine() is { } line)
+    {
+        if (line.Contains(" postgres-server | ", StringComparison.Ordinal) && line.Contains("duplicate key value violates unique constraint \"readings_", StringComparison.Ordinal))
+        {
+            count++;
+        }
+    }
+    return count;
 }
 
 async Task<IMqttClient> ConnectAsync(string clientId)
@@ -471,7 +492,8 @@ async Task<Guid> CreateHomeAsync(HttpClient identityHttp)
 long BrokerRss(string field = "VmRSS:")
 {
     var total = 0L;
-    foreach (var pid in Tree(roots.GetValueOrDefault("mqtt") ?? []))
+    // As a local server the broker is the resource "mqtt-server" (a container would be "mqtt").
+    foreach (var pid in Tree([.. roots.Where(r => r.Key.StartsWith("mqtt", StringComparison.Ordinal)).SelectMany(r => r.Value)]))
     {
         try
         {
