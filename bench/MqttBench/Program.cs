@@ -108,7 +108,19 @@ using (var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(7)))
     {
         throw new InvalidOperationException($"Restarting ingestion failed: {restarted.Message}");
     }
-    await app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", startTimeout.Token);
+    // Right after the restart a wait can still see the stopped instances ("failed to start"): wait again while they come up.
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), startTimeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", startTimeout.Token);
+            break;
+        }
+        catch (DistributedApplicationException) when (attempt < 10)
+        {
+        }
+    }
 }
 var homeId = mqttHome.Value;
 var broker = new Uri(await app.GetConnectionStringAsync("mqtt") ?? throw new InvalidOperationException("no mqtt"));
