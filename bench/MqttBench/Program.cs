@@ -36,7 +36,10 @@ if (Environment.GetCommandLineArgs().Any(a => a is "--help" or "-h"))
           --publishers N    MQTTnet clients publishing at QoS 1 (default 4)
           --inflight N      unacknowledged publishes per publisher at most (default 100)
           --settle N        seconds without a new stored reading after which the store counts as settled (default 15)
-        Each message is {"temperature":seq,"humidity":seq+0.5}: two readings.
+        Each message is {"temperature":seq,"humidity":seq+0.5}: two readings. Ingestion stamps a message's readings with its
+        arrival (ms), and Readings keeps one row per (device, metric, ts): two messages of one device stamped in the same
+        millisecond become one reading, counted as lost (and as a COPY key collision). Keep each device near one message a
+        second (--devices ≥ --rate), as real sensors send.
         """);
     return 0;
 }
