@@ -97,17 +97,18 @@ public sealed class MqttIngestionTests(MqttFixture fixture)
         var session = $"test-{Guid.NewGuid():N}";
         var payload = Encoding.UTF8.GetBytes("""{"temperature":21.5}""");
         var fingerprint = MqttTimestamps.Fingerprint("zigbee2mqtt/a", payload);
+        var topic = $"zigbee2mqtt/a-{session}";
 
-        var first = new Timed(7, false, fingerprint, timestamps.Arrival());
-        var sameTime = new Timed(8, false, fingerprint, timestamps.Arrival()); // same clock reading: still a later time
+        var first = new Timed(7, false, fingerprint, timestamps.Arrival(), topic);
+        var sameTime = new Timed(8, false, fingerprint, timestamps.Arrival(), topic); // same clock reading: still a later time
         await timestamps.SettleAsync(session, [first, sameTime], ct);
         clock.Advance(TimeSpan.FromSeconds(5));
-        var redelivery = new Timed(7, true, fingerprint, timestamps.Arrival());
-        var otherContent = new Timed(8, true, MqttTimestamps.Fingerprint("zigbee2mqtt/b", payload), timestamps.Arrival());
-        var unknown = new Timed(9, true, fingerprint, timestamps.Arrival()); // its first delivery never got as far as recording it
+        var redelivery = new Timed(7, true, fingerprint, timestamps.Arrival(), topic);
+        var otherContent = new Timed(8, true, MqttTimestamps.Fingerprint("zigbee2mqtt/b", payload), timestamps.Arrival(), topic);
+        var unknown = new Timed(9, true, fingerprint, timestamps.Arrival(), topic); // its first delivery never got as far as recording it
         var arrivals = (otherContent.Timestamp, unknown.Timestamp);
         await timestamps.SettleAsync(session, [redelivery, otherContent, unknown], ct);
-        var reused = new Timed(7, false, fingerprint, timestamps.Arrival()); // identifier 7 acknowledged, then reused: a new message
+        var reused = new Timed(7, false, fingerprint, timestamps.Arrival(), topic); // identifier 7 acknowledged, then reused: a new message
         var reusedArrival = reused.Timestamp;
         await timestamps.SettleAsync(session, [reused], ct);
 
@@ -118,9 +119,34 @@ public sealed class MqttIngestionTests(MqttFixture fixture)
         Assert.NotEqual(first.Timestamp, reused.Timestamp);
     }
 
-    private sealed class Timed(ushort packetId, bool redelivered, ulong fingerprint, DateTimeOffset arrival) : IMqttTimed
+    [Fact]
+    public async Task TwoReplicasTakingMessagesOfATopicInTheSameMicrosecondGiveThemDifferentTimes()
+    {
+        var ct = TestApps.Timeout();
+        var redis = await ConnectionMultiplexer.ConnectAsync((await fixture.App.GetConnectionStringAsync("cache", ct))!);
+        await using var _ = redis;
+        var clock = new Clock(DateTimeOffset.UtcNow);
+        var (one, other) = (new MqttTimestamps(redis, clock), new MqttTimestamps(redis, clock));
+        var topic = $"zigbee2mqtt/same-{Guid.NewGuid():N}";
+        var fingerprint = MqttTimestamps.Fingerprint(topic, "{}"u8);
+
+        var first = new Timed(1, false, fingerprint, one.Arrival(), topic);
+        var second = new Timed(1, false, fingerprint, other.Arrival(), topic);
+        var elsewhere = new Timed(2, false, fingerprint, other.Arrival(), $"{topic}-other");
+        Assert.Equal(first.Timestamp, second.Timestamp); // the clock alone would collide
+        var arrivalElsewhere = elsewhere.Timestamp;
+        await Task.WhenAll(one.SettleAsync($"one-{topic}", [first], ct), other.SettleAsync($"other-{topic}", [second, elsewhere], ct));
+
+        Assert.NotEqual(first.Timestamp, second.Timestamp);
+        Assert.Equal(TimeSpan.FromTicks(10), (first.Timestamp - second.Timestamp).Duration()); // one microsecond apart
+        Assert.Equal(arrivalElsewhere, elsewhere.Timestamp); // another topic keeps its arrival time
+    }
+
+    private sealed class Timed(ushort packetId, bool redelivered, ulong fingerprint, DateTimeOffset arrival, string topic = "zigbee2mqtt/a") : IMqttTimed
     {
         public ushort PacketId => packetId;
+
+        public string Topic => topic;
 
         public bool Redelivered => redelivered;
 

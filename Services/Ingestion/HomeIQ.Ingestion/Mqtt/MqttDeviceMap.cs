@@ -12,7 +12,6 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// </summary>
 internal sealed class MqttDeviceMap(IExternalDeviceDirectory directory, IOptions<MqttOptions> options, TimeProvider time)
 {
-    private static readonly TimeSpan MissRefresh = TimeSpan.FromSeconds(2);
     private readonly MqttOptions _options = options.Value;
     private readonly MqttHomes _homes = options.Value.Routes;
     private readonly ConcurrentDictionary<Guid, HomeDevices> _byHome = new();
@@ -45,7 +44,7 @@ internal sealed class MqttDeviceMap(IExternalDeviceDirectory directory, IOptions
 
     /// <summary>
     /// The MQTT external id of a device of a home on the broker (<c>mqtt:…</c>), or null when it is not an MQTT device; a device not in the
-    /// map reloads it, at most every 2 s (one registered a moment ago). Throws when Devices cannot be asked.
+    /// map reloads it (one registered a moment ago, perhaps by the other replica). Throws when Devices cannot be asked.
     /// </summary>
     public async Task<string?> ExternalIdOfAsync(Guid homeId, Guid deviceId, CancellationToken cancellationToken)
     {
@@ -61,7 +60,12 @@ internal sealed class MqttDeviceMap(IExternalDeviceDirectory directory, IOptions
         await home.Gate.WaitAsync(cancellationToken);
         try
         {
-            await LoadAsync(homeId, home, MissRefresh, cancellationToken);
+            if (home.Find(deviceId) is { } loaded)
+            {
+                return loaded; // another command's load found it
+            }
+            // Commands are few, and the device may have been registered a moment ago, by the other replica: always ask Devices again.
+            await LoadAsync(homeId, home, TimeSpan.Zero, cancellationToken);
             return home.Find(deviceId);
         }
         finally

@@ -336,6 +336,8 @@ internal sealed class MqttSubscriber(
 
         public ushort PacketId => Args.PacketIdentifier;
 
+        public string Topic => Args.ApplicationMessage.Topic;
+
         public bool Redelivered => Args.ApplicationMessage.Dup;
 
         public ulong Fingerprint { get; } = fingerprint;

@@ -9,8 +9,9 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// Gives each received message its readings' timestamp, and gives a QoS 1 redelivery the same one, so Readings (one reading per device,
 /// metric and time) stores it once.
 /// <para>
-/// A message is new unless the broker marks it a duplicate (DUP): it gets the time it arrived, made unique on this replica (each later than
-/// the one before, at microsecond resolution, Postgres' own), so two equal messages from a device are two readings. Before its readings are
+/// A message is new unless the broker marks it a duplicate (DUP): it gets the time it arrived, at microsecond resolution (Postgres' own),
+/// made later than the last time given on its topic by any replica (one Redis script per batch), so two messages of a device are two
+/// readings even when both replicas take one in the same microsecond. Before its readings are
 /// published, that time is recorded under the session's client id and the message's packet identifier, with a hash of its topic and payload.
 /// A redelivery is sent to the same session with the same packet identifier and DUP set (the broker may not reuse an identifier before it is
 /// acknowledged), so it finds the first time. One Redis hash per session, at most one field per packet identifier (65,535): bounded,
@@ -20,6 +21,20 @@ namespace HomeIQ.Ingestion.Mqtt;
 internal sealed class MqttTimestamps(IConnectionMultiplexer redis, TimeProvider time)
 {
     private const string Prefix = "homeiq:ingestion:mqtt:inflight:";
+    private static readonly RedisKey LastKey = "homeiq:ingestion:mqtt:last";
+
+    // Per topic: the time given is the arrival, or one microsecond after the last time given on that topic, whichever is later.
+    private static readonly LuaScript Later = LuaScript.Prepare("""
+        local out = {}
+        for i = 1, #ARGV, 2 do
+          local t = tonumber(ARGV[i + 1])
+          local last = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+          if t <= last then t = last + 1 end
+          redis.call('HSET', KEYS[1], ARGV[i], string.format('%d', t))
+          out[#out + 1] = t
+        end
+        return out
+        """);
     private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
     private long _last;
 
@@ -48,14 +63,16 @@ internal sealed class MqttTimestamps(IConnectionMultiplexer redis, TimeProvider 
     }
 
     /// <summary>
-    /// Settles the timestamps of one batch of a session's messages: a redelivery takes its recorded time when its fingerprint matches, and
-    /// every QoS 1 message's time is recorded before the caller publishes its readings. Two round trips at most.
+    /// Settles the timestamps of one batch of a session's messages: a redelivery takes its recorded time when its fingerprint matches, any
+    /// other is made later than its topic's last, and every QoS 1 message's time is recorded before the caller publishes its readings.
+    /// Three round trips at most.
     /// </summary>
     public async Task SettleAsync(string clientId, IReadOnlyList<IMqttTimed> messages, CancellationToken cancellationToken)
     {
         RedisKey key = Prefix + clientId;
         var db = redis.GetDatabase();
         var redelivered = messages.Where(m => m.PacketId != 0 && m.Redelivered).ToArray();
+        var recordedFor = new HashSet<IMqttTimed>(ReferenceEqualityComparer.Instance);
         if (redelivered.Length > 0)
         {
             var recorded = await db.HashGetAsync(key, [.. redelivered.Select(m => (RedisValue)(int)m.PacketId)]).WaitAsync(cancellationToken);
@@ -64,7 +81,24 @@ internal sealed class MqttTimestamps(IConnectionMultiplexer redis, TimeProvider 
                 if (Parse(recorded[i]) is { } first && first.Fingerprint == redelivered[i].Fingerprint)
                 {
                     redelivered[i].Timestamp = first.Timestamp;
+                    recordedFor.Add(redelivered[i]);
                 }
+            }
+        }
+        var fresh = messages.Where(m => !(m.Redelivered && recordedFor.Contains(m))).ToArray();
+        if (fresh.Length > 0)
+        {
+            var args = new RedisValue[fresh.Length * 2];
+            for (var i = 0; i < fresh.Length; i++)
+            {
+                args[2 * i] = fresh[i].Topic;
+                // Microseconds since 1970 (about 2^50): exact in Lua's doubles, which ticks since year 1 would not be.
+                args[(2 * i) + 1] = (fresh[i].Timestamp - DateTimeOffset.UnixEpoch).Ticks / TicksPerMicrosecond;
+            }
+            var later = (RedisResult[])(await db.ScriptEvaluateAsync(Later.ExecutableScript, [LastKey], args).WaitAsync(cancellationToken))!;
+            for (var i = 0; i < fresh.Length; i++)
+            {
+                fresh[i].Timestamp = DateTimeOffset.UnixEpoch.AddTicks((long)later[i] * TicksPerMicrosecond);
             }
         }
         var entries = messages.Where(m => m.PacketId != 0)
@@ -94,6 +128,9 @@ internal interface IMqttTimed
 {
     /// <summary>The packet identifier (0 for QoS 0, which is never redelivered).</summary>
     ushort PacketId { get; }
+
+    /// <summary>Its topic: times given on one topic only ever grow.</summary>
+    string Topic { get; }
 
     /// <summary>Whether the broker marked it a duplicate (DUP).</summary>
     bool Redelivered { get; }
