@@ -36,6 +36,12 @@ public sealed class MqttOptions
     /// </summary>
     public ushort ReceiveMaximum { get; set; } = 2000;
 
+    /// <summary>
+    /// How long a batch waits before it is offered again when the pipeline turns it away because the store is behind (or the broker is
+    /// away): steady, not growing, so intake resumes as soon as the backlog shrinks. The messages wait in the MQTT broker meanwhile.
+    /// </summary>
+    public TimeSpan BackpressureRetry { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The first reconnect delay; it doubles per failed attempt up to <see cref="ReconnectMaxDelay"/>.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -255,12 +255,19 @@ internal sealed class MqttSubscriber(
                 {
                     throw;
                 }
-                var wait = ex is IngestUnavailableException unavailable && unavailable.RetryAfter > delay ? unavailable.RetryAfter : delay;
-                wait = wait > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : wait;
+                if (ex is IngestUnavailableException)
+                {
+                    // The store is behind (or the broker is away): the messages wait in the MQTT broker. Ask again soon, at a steady pace, so
+                    // intake resumes as soon as the backlog shrinks; backing off further would idle a store that has caught up.
+                    logger.Log(attempt == 1 || attempt % 20 == 0 ? LogLevel.Information : LogLevel.Debug,
+                        "{Count} MQTT messages wait (attempt {Attempt}): {Reason}", batch.Count, attempt, ex.Message);
+                    await Task.Delay(_options.BackpressureRetry, time, connectionLost);
+                    continue;
+                }
                 logger.Log(attempt % 10 == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
                     "Readings of {Count} MQTT messages were not confirmed (attempt {Attempt}); retrying in {Delay}, the messages stay unacknowledged",
-                    batch.Count, attempt, wait);
-                await Task.Delay(wait, time, connectionLost);
+                    batch.Count, attempt, delay);
+                await Task.Delay(delay, time, connectionLost);
                 delay = delay * 2 > _options.ReconnectMaxDelay ? _options.ReconnectMaxDelay : delay * 2;
             }
         }
