@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Backing servers: Aspire's containers, or local processes from Debian's packages when no container runtime answers
@@ -6,6 +8,12 @@ builder.AddLocalServers();
 var postgres = builder.AddPostgres("postgres").WithDataVolume();
 var cache = builder.AddRedis("cache");
 var messaging = builder.AddRabbitMQ("messaging");
+// Mosquitto for MQTT devices (Zigbee2MQTT, Tasmota, Shelly): user homeiq, generated password (mqtt-password), no anonymous access.
+// A broker the user already runs instead: its address and credentials as the secret connection string ConnectionStrings:mqtt
+// (mqtt://user:password@host:port, in the AppHost's user secrets).
+IResourceBuilder<IResourceWithConnectionString> mqtt = builder.Configuration["ConnectionStrings:mqtt"] is { Length: > 0 }
+    ? builder.AddConnectionString("mqtt")
+    : builder.AddMqttBroker("mqtt").WithDataVolume();
 
 // One database per bounded context, declared with the service that owns it; no service reads another's.
 var identityDb = postgres.AddDatabase("identitydb");
@@ -41,6 +49,7 @@ var ingestion = builder.AddProject<Projects.HomeIQ_Ingestion>("ingestion")
     .WithReplicas(2)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(cache).WaitFor(cache)
+    .WithReference(mqtt).WaitFor(mqtt)
     // Hub keys and its own token from Identity, device lookups from Devices: asked per request (503 with Retry-After while
     // either is down), so no wait: it starts alongside them.
     .WithReference(identity)
@@ -55,6 +64,12 @@ if (builder.Configuration["HomeAssistant:Url"] is { Length: > 0 } homeAssistantU
         .WithEnvironment("HomeAssistant__HomeId", builder.Configuration["HomeAssistant:HomeId"])
         .WithEnvironment("HomeAssistant__RegisterUnknownEntities", builder.Configuration["HomeAssistant:RegisterUnknownEntities"] ?? "false")
         .WithEnvironment("HomeAssistant__AccessToken", builder.AddParameter("homeassistant-token", secret: true));
+}
+// Optional: the home the broker's devices belong to (Mqtt:HomeId), or several homes each under a topic prefix (Mqtt:Homes:N:HomeId,
+// Mqtt:Homes:N:TopicPrefix), and whether unknown devices are registered (Mqtt:RegisterUnknownDevices).
+foreach (var setting in builder.Configuration.GetSection("Mqtt").AsEnumerable(true).Where(s => s.Value is not null))
+{
+    ingestion.WithEnvironment("Mqtt__" + setting.Key.Replace(":", "__", StringComparison.Ordinal), setting.Value);
 }
 
 // The time-series store: consumes readings from the broker, COPYs them into day partitions, answers range and downsampled queries.

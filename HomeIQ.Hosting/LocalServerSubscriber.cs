@@ -3,6 +3,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Eventing;
 using Aspire.Hosting.Lifecycle;
+using HomeIQ.Hosting.Mqtt;
 using HomeIQ.Hosting.Servers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace HomeIQ.Hosting;
 
 /// <summary>
-/// Turns Aspire's Postgres, Redis and RabbitMQ container resources into local processes when no container runtime answers:
+/// Turns Aspire's Postgres, Redis and RabbitMQ container resources (and HomeIQ's Mosquitto broker) into local processes when no container runtime answers:
 /// the resource keeps its type, parameters, connection string and health checks; DCP runs a child executable for the server,
 /// and this class mirrors that child's state onto the resource and its databases and raises the connection-string event,
 /// so Aspire's own health checks, database creation and <c>WaitFor</c> work as with containers.
@@ -59,6 +60,7 @@ internal sealed class LocalServerSubscriber(
         PostgresServerResource => new PostgresLocalServer(),
         RedisResource => new RedisLocalServer(),
         RabbitMQServerResource => new RabbitMQLocalServer(),
+        MqttBrokerResource => new MosquittoLocalServer(),
         _ => null,
     };
 
@@ -184,6 +186,7 @@ internal sealed class LocalServerSubscriber(
         PostgresServerResource p => p.PasswordParameter,
         RedisResource r => r.PasswordParameter,
         RabbitMQServerResource q => q.PasswordParameter,
+        MqttBrokerResource m => m.PasswordParameter,
         _ => null,
     };
 

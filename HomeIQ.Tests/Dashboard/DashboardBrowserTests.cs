@@ -34,7 +34,7 @@ public sealed class DashboardBrowserTests(AppHostFixture fixture) : IAsyncLifeti
     public async Task ThePrintedLoginLinkOpensTheDashboardAndEveryResourceIsRunningAndHealthy()
     {
         var ct = TestApps.Timeout();
-        string[] resources = ["postgres", "cache", "messaging", "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "automationsdb", "notificationsdb", "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "notifications", "gateway"];
+        string[] resources = ["postgres", "cache", "messaging", "mqtt", "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "automationsdb", "notificationsdb", "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "notifications", "gateway"];
         foreach (var name in resources)
         {
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(name, ct);

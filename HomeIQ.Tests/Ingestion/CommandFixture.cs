@@ -56,16 +56,7 @@ public sealed class CommandFixture : IngestionFixture
     }
 
     /// <summary>A requester on the broker: its own reply queue, publishing commands on the event exchange as Automations does.</summary>
-    internal async Task<CommandRequester> RequesterAsync()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var factory = new ConnectionFactory { Uri = new Uri((await App.GetConnectionStringAsync("messaging", ct))!) };
-        var connection = await factory.CreateConnectionAsync(ct);
-        var channel = await connection.CreateChannelAsync(cancellationToken: ct);
-        await channel.ExchangeDeclareAsync("homeiq.events", ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
-        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: ct)).QueueName;
-        return new CommandRequester(connection, channel, queue);
-    }
+    internal Task<CommandRequester> RequesterAsync() => CommandRequester.ConnectAsync(App);
 
     public override async ValueTask DisposeAsync()
     {
@@ -86,6 +77,18 @@ internal sealed class CommandRequester(IConnection connection, IChannel channel,
     private readonly List<DeviceCommandCompleted> _replies = [];
 
     public string ReplyQueue => replyQueue;
+
+    /// <summary>Connects to the stack's <c>messaging</c> broker with a reply queue of its own.</summary>
+    public static async Task<CommandRequester> ConnectAsync(DistributedApplication app)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var factory = new ConnectionFactory { Uri = new Uri((await app.GetConnectionStringAsync("messaging", ct))!) };
+        var connection = await factory.CreateConnectionAsync(ct);
+        var channel = await connection.CreateChannelAsync(cancellationToken: ct);
+        await channel.ExchangeDeclareAsync("homeiq.events", ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: ct)).QueueName;
+        return new CommandRequester(connection, channel, queue);
+    }
 
     public DeviceCommandRequested Command(Guid homeId, Guid deviceId, string action = "turn_on", TimeSpan? deadline = null,
         Dictionary<string, JsonElement>? parameters = null) =>

@@ -1,3 +1,4 @@
+using HomeIQ.Hosting.Mqtt;
 using System.Net.Http.Json;
 using System.Text;
 using Npgsql;
@@ -15,6 +16,7 @@ public sealed class AppHostCompositionTests(AppHostFixture fixture)
     [InlineData("postgres")]
     [InlineData("cache")]
     [InlineData("messaging")]
+    [InlineData("mqtt")]
     [InlineData("identitydb")]
     [InlineData("devicesdb")]
     [InlineData("readingsdb")]
@@ -97,10 +99,11 @@ public sealed class AppHostCompositionTests(AppHostFixture fixture)
     [InlineData("postgres-password")]
     [InlineData("cache-password")]
     [InlineData("messaging-password")]
+    [InlineData("mqtt-password")]
     public async Task ServerPasswordsAreGeneratedSecretsOfAtLeast22Characters(string parameter)
     {
         var password = App.Resources().OfType<IResourceWithConnectionString>()
-            .Select(r => r switch { PostgresServerResource p => p.PasswordParameter, RedisResource c => c.PasswordParameter, RabbitMQServerResource m => m.PasswordParameter, _ => null })
+            .Select(r => r switch { PostgresServerResource p => p.PasswordParameter, RedisResource c => c.PasswordParameter, RabbitMQServerResource m => m.PasswordParameter, MqttBrokerResource q => q.PasswordParameter, _ => null })
             .Single(p => p?.Name == parameter)!;
         var value = await password.GetValueAsync(TestApps.Timeout()) ?? "";
 
@@ -167,7 +170,7 @@ public sealed class AppHostCompositionTests(AppHostFixture fixture)
     [Fact]
     public async Task BackingServersListenOnLoopbackOnly()
     {
-        foreach (var name in new[] { "postgres", "cache", "messaging" })
+        foreach (var name in new[] { "postgres", "cache", "messaging", "mqtt" })
         {
             var port = App.GetEndpoint(name, "tcp").Port;
             var listeners = await ListeningAddressesAsync(port);

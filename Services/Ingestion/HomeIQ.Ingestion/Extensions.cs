@@ -22,6 +22,7 @@ internal static class Extensions
         var bus = builder.AddReadingPipeline();
         builder.AddHubKeyAuthentication();
         builder.AddHomeAssistantBridge();
+        builder.AddMqttIngestion();
         builder.AddDeviceCommands(bus);
     }
 

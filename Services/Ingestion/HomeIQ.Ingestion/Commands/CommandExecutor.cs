@@ -2,6 +2,7 @@ using System.Text.Json;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Ingestion.HomeAssistant;
+using HomeIQ.Ingestion.Mqtt;
 using StackExchange.Redis;
 
 namespace HomeIQ.Ingestion.Commands;
@@ -18,7 +19,7 @@ internal static class DeviceCommands
 }
 
 /// <summary>
-/// Delivers a command on this replica, to Home Assistant or to a hub connected here, and sends the one reply. Every reply goes through the
+/// Delivers a command on this replica, to an MQTT device, to Home Assistant or to a hub connected here, and sends the one reply. Every reply goes through the
 /// command's claim (<see cref="CommandRegistry.ClaimAsync"/>): a command already claimed is not delivered again; if its reply was stored but
 /// never confirmed (and the first delivery has not confirmed it within <see cref="ResendAfter"/>, the longest a publish may take), that
 /// reply is sent instead. Throws only when the reply could not be sent (the caller lets the broker redeliver).
@@ -32,8 +33,11 @@ internal sealed class CommandExecutor(
     /// <summary>Delivers the command here and replies. Throws when Devices cannot say whether Home Assistant bridges the device (nothing was claimed).</summary>
     public async Task ExecuteAsync(DeviceCommandRequested command)
     {
-        var entityId = await homeAssistant.EntityOfAsync(command.HomeId, command.DeviceId).ConfigureAwait(false);
-        await ReplyOnceAsync(command, () => DeliverAsync(command, entityId)).ConfigureAwait(false);
+        var mqttId = services.GetService<MqttDeviceMap>() is { } mqtt
+            ? await mqtt.ExternalIdOfAsync(command.HomeId, command.DeviceId, CancellationToken.None).ConfigureAwait(false)
+            : null;
+        var entityId = mqttId is null ? await homeAssistant.EntityOfAsync(command.HomeId, command.DeviceId).ConfigureAwait(false) : null;
+        await ReplyOnceAsync(command, () => DeliverAsync(command, entityId, mqttId)).ConfigureAwait(false);
     }
 
     /// <summary>Replies with <paramref name="result"/> unless the command was answered (or is being answered) already.</summary>
@@ -91,7 +95,7 @@ internal sealed class CommandExecutor(
         logger.LogDebug("Command {CommandId} for device {DeviceId}: {Outcome} {Reason}", command.CommandId, command.DeviceId, reply.Outcome, reply.Reason);
     }
 
-    private async Task<CommandResult> DeliverAsync(DeviceCommandRequested command, string? entityId)
+    private async Task<CommandResult> DeliverAsync(DeviceCommandRequested command, string? entityId, string? mqttId)
     {
         var left = command.Deadline - time.GetUtcNow();
         if (left <= TimeSpan.Zero)
@@ -101,6 +105,12 @@ internal sealed class CommandExecutor(
         using var deadline = new CancellationTokenSource(left, time);
         try
         {
+            if (mqttId is not null)
+            {
+                return services.GetService<MqttCommands>() is { } mqtt
+                    ? await mqtt.SendAsync(mqttId, command, deadline.Token).ConfigureAwait(false)
+                    : CommandResult.NotConnected("This replica does not follow the MQTT broker.");
+            }
             if (entityId is not null)
             {
                 return await CallHomeAssistantAsync(entityId, command, deadline.Token).ConfigureAwait(false);

@@ -1,12 +1,13 @@
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.Ingestion.HomeAssistant;
+using HomeIQ.Ingestion.Mqtt;
 
 namespace HomeIQ.Ingestion.Commands;
 
 /// <summary>
 /// Takes <c>device.command.v1</c> from the queue the replicas share and gets it to the replica holding the connection that reaches the
-/// device: the Home Assistant bridge's (the lease holder) for a bridged device, else the one whose hub last sent readings for the device,
+/// device: this one for an MQTT device (each replica reaches the broker), the Home Assistant bridge's (the lease holder) for a bridged device, else the one whose hub last sent readings for the device,
 /// else any with a hub of the home (this one first). That replica delivers it (here directly, elsewhere through its own queue,
 /// <see cref="ReplicaCommandQueue"/>). No such replica, or one whose queue is gone, is answered <see cref="CommandOutcome.NotConnected"/> at once.
 /// The message is acknowledged when this returns: after the reply was confirmed, or the command was handed to the other replica's queue.
@@ -57,6 +58,10 @@ internal sealed class DeviceCommandHandler(
 
     private async Task<(string? Replica, string? Reason)> FindReplicaAsync(DeviceCommandRequested command)
     {
+        if (services.GetService<MqttDeviceMap>() is { } mqtt && await mqtt.ExternalIdOfAsync(command.HomeId, command.DeviceId, CancellationToken.None).ConfigureAwait(false) is not null)
+        {
+            return (registry.Replica, null); // every replica has its own connection to the broker
+        }
         if (await homeAssistant.EntityOfAsync(command.HomeId, command.DeviceId).ConfigureAwait(false) is not null)
         {
             var holder = services.GetService<IBridgeLease>() is { } lease ? await lease.HolderAsync(CancellationToken.None).ConfigureAwait(false) : null;
