@@ -128,7 +128,7 @@ using (var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(7)))
 var homeId = mqttHome.Value;
 var broker = new Uri(await app.GetConnectionStringAsync("mqtt") ?? throw new InvalidOperationException("no mqtt"));
 await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync("readingsdb") ?? throw new InvalidOperationException("no readingsdb"));
-var roots = await ProcessesByResourceAsync();
+var roots = await ProcessCpu.ProcessesByResourceAsync(app);
 Console.WriteLine("Processes: " + string.Join(", ", roots.OrderBy(r => r.Key).Select(r => $"{r.Key} {string.Join('/', r.Value)}")));
 
 var publishers = new List<IMqttClient>();
@@ -213,7 +213,7 @@ Console.WriteLine(rate > 0
     : $"Publishing as fast as the broker acknowledges for {seconds} s (at most {maxMessages:N0}), {publisherCount} publishers × {inflight} in flight, {deviceCount} devices…");
 var rssStart = BrokerRss();
 var rssPeak = rssStart;
-var cpuStart = Cpu();
+var cpuStart = ProcessCpu.ByResource(roots);
 var probes = new ConcurrentQueue<(long Seq, long PublishedAt)>();
 var latencies = new List<double>();
 var window = Stopwatch.StartNew();
@@ -243,7 +243,7 @@ while (true)
     {
         storedNow = now;
         lastStoredAt = at;
-        cpuAtLast = Cpu();
+        cpuAtLast = ProcessCpu.ByResource(roots);
         stalledSince.Restart();
     }
     if (publishing.IsCompleted)
@@ -529,104 +529,8 @@ long BrokerRss(string field = "VmRSS:")
 // The processes under `rootPids` (DCP's process and its descendants).
 List<int> Tree(HashSet<int> rootPids)
 {
-    var parents = Parents();
-    return parents.Keys.Where(pid => IsUnder(pid, rootPids, parents)).ToList();
-}
-
-Dictionary<int, int> Parents()
-{
-    var parents = new Dictionary<int, int>();
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (int.TryParse(Path.GetFileName(dir), out var pid))
-        {
-            try
-            {
-                var fields = File.ReadAllText(Path.Combine(dir, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
-    return parents;
-}
-
-static bool IsUnder(int pid, HashSet<int> rootPids, Dictionary<int, int> parents)
-{
-    for (var hops = 0; hops < 10 && pid > 1; hops++)
-    {
-        if (rootPids.Contains(pid))
-        {
-            return true;
-        }
-        pid = parents.GetValueOrDefault(pid);
-    }
-    return false;
-}
-
-// CPU seconds (user + system) of each resource's process trees (both ingestion replicas together), from /proc, as PipelineBench counts.
-Dictionary<string, double> Cpu()
-{
-    var parents = new Dictionary<int, int>();
-    var cpu = new Dictionary<int, double>();
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (!int.TryParse(Path.GetFileName(dir), out var pid))
-        {
-            continue;
-        }
-        try
-        {
-            var fields = File.ReadAllText(Path.Combine(dir, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            cpu[pid] = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-        }
-    }
-    var result = new Dictionary<string, double>();
-    foreach (var (resource, pids) in roots)
-    {
-        result[resource] = cpu.Where(p => IsUnder(p.Key, pids, parents)).Sum(p => p.Value);
-    }
-    result["load generator"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-    return result;
-}
-
-// The process DCP started for each instance (its "executable.pid"), grouped by resource: the replicas of a resource together.
-async Task<Dictionary<string, HashSet<int>>> ProcessesByResourceAsync()
-{
-    var latest = new Dictionary<string, ResourceEvent>();
-    using var replayed = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-    try
-    {
-        await foreach (var e in app.ResourceNotifications.WatchAsync(replayed.Token))
-        {
-            latest[e.ResourceId] = e;
-        }
-    }
-    catch (OperationCanceledException)
-    {
-    }
-    var result = new Dictionary<string, HashSet<int>>();
-    foreach (var e in latest.Values)
-    {
-        int? pid = e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch
-        {
-            int value => value,
-            long value => (int)value,
-            string text when int.TryParse(text, CultureInfo.InvariantCulture, out var value) => value,
-            _ => null,
-        };
-        if (pid is { } found && e.Snapshot.State?.Text == KnownResourceStates.Running)
-        {
-            (result.TryGetValue(e.Resource.Name, out var pids) ? pids : result[e.Resource.Name] = []).Add(found);
-        }
-    }
-    return result;
+    var (parents, _) = ProcessCpu.Snapshot();
+    return parents.Keys.Where(pid => ProcessCpu.IsUnder(pid, rootPids, parents)).ToList();
 }
 
 static string Commit()

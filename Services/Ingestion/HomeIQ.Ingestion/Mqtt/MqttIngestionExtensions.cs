@@ -1,5 +1,6 @@
 using HomeIQ.Ingestion.HomeAssistant;
 using HomeIQ.Ingestion.Mqtt;
+using HomeIQ.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 
@@ -36,7 +37,9 @@ public static class MqttIngestionExtensions
         builder.Services.AddSingleton<MqttTimestamps>();
         builder.Services.AddSingleton<MqttDiscoveryRegistry>();
         builder.Services.AddSingleton<MqttDiscovery>();
+        builder.Services.AddSingleton<MqttStatus>();
         builder.Services.AddHostedService<MqttSubscriber>();
+        builder.Services.AddHealthChecks().AddCheck<MqttHealthCheck>("mqtt-subscriber", tags: [HealthEndpoints.ReadyTag]);
         builder.Services.AddSingleton<MqttCommands>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttCommands>());
     }

@@ -24,7 +24,7 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// </summary>
 internal sealed class MqttSubscriber(
     MqttConnection connection, IOptions<MqttOptions> optionsAccessor, MqttDeviceMap devices, MqttTimestamps timestamps, IReadingPipeline pipeline,
-    IOptions<IngestionOptions> ingestion, MqttDiscovery discovery, MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
+    IOptions<IngestionOptions> ingestion, MqttDiscovery discovery, MqttStatus status, MqttMetrics metrics, ILogger<MqttSubscriber> logger, TimeProvider time) : BackgroundService
 {
     /// <summary>The <c>source</c> of the readings it publishes.</summary>
     public const string Source = "mqtt";
@@ -40,6 +40,7 @@ internal sealed class MqttSubscriber(
         }
         if (_homes.IsEmpty)
         {
+            status.Configured = false;
             logger.LogWarning("An MQTT broker is configured but no home is: nothing is subscribed. Set Mqtt:HomeId to the home the broker's devices belong to (or Mqtt:Homes for several).");
             return;
         }
@@ -80,11 +81,13 @@ internal sealed class MqttSubscriber(
                 {
                     logger.LogInformation("Following Home Assistant discovery on {Filters} (every replica), discovered state topics shared", string.Join(", ", discovery.ConfigFilters));
                 }
+                (status.Subscribed, status.Problem) = (true, null);
                 attempt = 0;
                 delay = _options.ReconnectInitialDelay;
                 await handling.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (!stoppingToken.IsCancellationRequested)
                 {
+                    (status.Subscribed, status.Problem) = (false, "The connection was lost; reconnecting.");
                     logger.LogWarning("The connection to the MQTT broker {Broker} was lost; reconnecting", connection.Endpoint);
                 }
             }
@@ -94,6 +97,7 @@ internal sealed class MqttSubscriber(
             catch (Exception ex)
             {
                 attempt++;
+                (status.Subscribed, status.Problem) = (false, $"Could not subscribe (attempt {attempt}): {ex.Message}");
                 logger.Log(attempt % 10 == 1 ? LogLevel.Warning : LogLevel.Debug, ex,
                     "Could not subscribe at the MQTT broker {Broker} (attempt {Attempt}); trying again in {Delay}", connection.Endpoint, attempt, delay);
             }
