@@ -75,6 +75,23 @@ public sealed class MqttCommandPlanTests
         Assert.Contains("mqtt:tasmota/a/b", problem);
     }
 
+    [Fact]
+    public void ADiscoveredSwitchSendsItsOwnPayloadsToItsCommandTopicAndASensorTakesNoCommand()
+    {
+        var relay = new DiscoveredEntity("homeassistant/switch/r/config", "switch", "r", "Relay", "home/r/state", DiscoveryValuePath.Raw,
+            null, null, 1, "1", "0", "home/r/set");
+        var sensor = relay with { Component = "sensor", Metric = "temperature", Unit = "°C", CommandTopic = null };
+
+        var (off, _) = MqttCommandPlan.For(relay.ExternalId, Command("turn_off"), "homeiq-rpc", "flat/", relay);
+        var (none, problem) = MqttCommandPlan.For(sensor.ExternalId, Command("turn_on"), "homeiq-rpc", "", sensor);
+
+        Assert.Equal(("home/r/set", "0"), (off!.Topic, Encoding.UTF8.GetString(off.Payload))); // whole topics: no prefix added
+        Assert.Equal(["home/r/state"], off.ReplyTopics);
+        Assert.Equal((CommandOutcome.Succeeded, "off"), Settle(off, "home/r/state", "0") is { } r ? (r.Outcome, r.State) : default);
+        Assert.Null(none);
+        Assert.Contains("no command topic", problem);
+    }
+
     private static HomeIQ.Ingestion.Commands.CommandResult? Settle(MqttCommandPlan plan, string topic, string payload) =>
         plan.Settle(topic, Encoding.UTF8.GetBytes(payload));
 }

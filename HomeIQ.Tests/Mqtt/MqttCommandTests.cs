@@ -128,6 +128,34 @@ public sealed class MqttCommandTests(MqttFixture fixture)
         Assert.Equal((CommandOutcome.Succeeded, "on"), (reply.Outcome, reply.State));
     }
 
+    [Fact]
+    public async Task ADiscoveredSwitchGetsItsPayloadOnOnItsCommandTopicAndItsNextStateIsTheReply()
+    {
+        var ct = TestApps.Timeout();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var announcer = await DiscoveryDevice.ConnectAsync(fixture.Broker, ct);
+        await announcer.PublishRetainedAsync($"homeassistant/switch/plug-{id}/config", $$"""
+            {"name":"Plug {{id}}","stat_t":"homeiq-test/plug-{{id}}/state","cmd_t":"homeiq-test/plug-{{id}}/set","pl_on":"1","pl_off":"0","uniq_id":"plug-{{id}}"}
+            """, ct);
+        await using var plug = await fixture.DeviceAsync(ct);
+        await plug.SubscribeAsync($"homeiq-test/plug-{id}/set", ct);
+        var reporting = announcer.Report($"homeiq-test/plug-{id}/state", "0", ct);
+        var deviceId = await fixture.DeviceIdAsync($"mqtt:ha/plug-{id}", ct);
+        await reporting.StopAsync();
+        reporting.Dispose();
+        await using var requester = await CommandRequester.ConnectAsync(fixture.App);
+
+        var on = requester.Command(fixture.HomeId, deviceId, "turn_on");
+        await requester.PublishAsync(on);
+        var sent = await ArrivesAsync(plug, requester, on, ct);
+        await plug.PublishAsync($"homeiq-test/plug-{id}/state", "1", ct);
+        var reply = await requester.ReplyToAsync(on.CommandId);
+        await announcer.ClearAsync(ct);
+
+        Assert.Equal("1", sent);
+        Assert.Equal((CommandOutcome.Succeeded, "on"), (reply.Outcome, reply.State));
+    }
+
     private static async Task<string> ArrivesAsync(MqttTestClient device, CommandRequester requester, DeviceCommandRequested command, CancellationToken ct) =>
         (await ArrivesOnAsync(device, requester, command, ct)).Payload;
 

@@ -25,8 +25,13 @@ internal sealed record MqttCommandPlan(string Topic, byte[] Payload, IReadOnlyLi
     /// The plan for a command to the device with <paramref name="externalId"/>, or the reason it cannot be sent; the topics are under
     /// <paramref name="topicPrefix"/>, the home's on a shared broker.
     /// </summary>
-    public static (MqttCommandPlan? Plan, string? Problem) For(string externalId, DeviceCommandRequested command, string rpcSource, string topicPrefix = "")
+    public static (MqttCommandPlan? Plan, string? Problem) For(
+        string externalId, DeviceCommandRequested command, string rpcSource, string topicPrefix = "", DiscoveredEntity? discovered = null)
     {
+        if (discovered is not null)
+        {
+            return Discovered(discovered, command); // its topics are whole topics, prefix included
+        }
         var (plan, problem) = Unprefixed(externalId, command, rpcSource);
         if (plan is null || topicPrefix.Length == 0)
         {
@@ -106,6 +111,30 @@ internal sealed record MqttCommandPlan(string Topic, byte[] Payload, IReadOnlyLi
         }
         var stateTopic = $"{device}/status/{component}";
         return (new($"{device}/rpc", JsonSerializer.SerializeToUtf8Bytes(request), [stateTopic], (topic, message) => Settled(command, topic, message)), null);
+    }
+
+    /// <summary>
+    /// A Home Assistant discovery entity with a <c>command_topic</c> (a switch or a light): its <c>payload_on</c> or <c>payload_off</c>,
+    /// answered by its next state message.
+    /// </summary>
+    private static (MqttCommandPlan?, string?) Discovered(DiscoveredEntity entity, DeviceCommandRequested command)
+    {
+        if (entity.CommandTopic is not { Length: > 0 } commandTopic || !entity.IsOnOff)
+        {
+            return (null, $"The Home Assistant discovery config of '{entity.ExternalId}' gives no command topic.");
+        }
+        var payload = command.Action switch
+        {
+            DeviceCommands.TurnOn => entity.PayloadOn,
+            DeviceCommands.TurnOff => entity.PayloadOff,
+            _ => null,
+        };
+        if (payload is null)
+        {
+            return (null, "A Home Assistant discovery switch or light takes turn_on and turn_off.");
+        }
+        return (new(commandTopic, Encoding.UTF8.GetBytes(payload), [entity.StateTopic], (_, message) =>
+            HomeAssistantDiscovery.MapState(entity, message.Span).Message?.State is { } state ? Outcome(command, state, null) : null), null);
     }
 
     private static string OnOffToggle(string action) => action switch

@@ -16,7 +16,7 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// message) and without retained messages (an old retained state is not an answer).
 /// </summary>
 internal sealed class MqttCommands(
-    MqttConnection connection, IOptions<MqttOptions> options, ILogger<MqttCommands> logger, TimeProvider time) : BackgroundService
+    MqttConnection connection, IOptions<MqttOptions> options, MqttDiscoveryRegistry discovered, ILogger<MqttCommands> logger, TimeProvider time) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, List<Waiter>> _waiters = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _subscriptions = new(1, 1);
@@ -29,7 +29,7 @@ internal sealed class MqttCommands(
     /// <summary>Publishes the command and waits for the device's answer; <paramref name="deadline"/> cancels at the command's deadline.</summary>
     public async Task<CommandResult> SendAsync(string externalId, DeviceCommandRequested command, CancellationToken deadline)
     {
-        var (plan, problem) = MqttCommandPlan.For(externalId, command, RpcSource, _homes.PrefixOf(command.HomeId) ?? "");
+        var (plan, problem) = MqttCommandPlan.For(externalId, command, RpcSource, _homes.PrefixOf(command.HomeId) ?? "", discovered.ForExternalId(externalId));
         if (plan is null)
         {
             return new(CommandOutcome.Failed, problem);

@@ -49,6 +49,15 @@ public sealed class MqttDiscoveryRegistry
         }
     }
 
+    /// <summary>The entity that is the HomeIQ device with <paramref name="externalId"/> (<c>mqtt:ha/&lt;unique_id&gt;</c>), if known.</summary>
+    public DiscoveredEntity? ForExternalId(string externalId)
+    {
+        lock (_lock)
+        {
+            return _byConfigTopic.Values.FirstOrDefault(e => e.ExternalId == externalId);
+        }
+    }
+
     /// <summary>Adds the entity of its config topic, or replaces the one that config topic described before.</summary>
     public DiscoveryChange Set(DiscoveredEntity entity)
     {
