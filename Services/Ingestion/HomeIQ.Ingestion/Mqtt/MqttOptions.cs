@@ -37,6 +37,12 @@ public sealed class MqttOptions
     public ushort ReceiveMaximum { get; set; } = 2000;
 
     /// <summary>
+    /// How long a replica waits for more messages when fewer than a full batch have arrived (0 for none): at moderate rates this turns
+    /// many one-message publishes into a few larger ones, for at most this much added latency.
+    /// </summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
     /// How long a batch waits before it is offered again when the pipeline turns it away because the store is behind (or the broker is
     /// away): steady, not growing, so intake resumes as soon as the backlog shrinks. The messages wait in the MQTT broker meanwhile.
     /// </summary>

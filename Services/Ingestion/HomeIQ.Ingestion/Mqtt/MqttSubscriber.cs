@@ -163,6 +163,11 @@ internal sealed class MqttSubscriber(
         var batch = new List<Received>(most);
         while (await reader.WaitToReadAsync(connectionLost))
         {
+            if (_options.BatchLinger > TimeSpan.Zero && reader.CanCount && reader.Count < most)
+            {
+                // A few milliseconds for more to arrive: at moderate rates one publish then carries many messages instead of one or two.
+                await Task.Delay(_options.BatchLinger, time, connectionLost);
+            }
             batch.Clear();
             while (batch.Count < most && reader.TryRead(out var next))
             {
