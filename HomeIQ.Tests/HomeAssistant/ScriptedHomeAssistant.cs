@@ -116,7 +116,14 @@ public sealed class ScriptedHomeAssistant(string accessToken = ScriptedHomeAssis
         _app = null;
         foreach (var session in _sessions.Keys)
         {
-            session.Context.Abort();
+            try
+            {
+                session.Context.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That connection ended on its own while the list was being walked: nothing left to drop.
+            }
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await app.StopAsync(timeout.Token);
