@@ -43,6 +43,16 @@ public sealed class RecordingHandler(Recorder recorder) : IIntegrationEventHandl
     }
 }
 
+public sealed class ReadingsRecordingHandler(Recorder recorder) : IIntegrationEventHandler<SensorReadingsReceived>
+{
+    public Task HandleAsync(SensorReadingsReceived @event, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref recorder.Calls);
+        recorder.Handled.Enqueue((@event, System.Diagnostics.Activity.Current?.TraceId.ToString()));
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>An in-process service with the event bus, on the real broker and database of the shared AppHost.</summary>
 internal static class BusHost
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.EventBus.Postgres;
 using HomeIQ.Tests.Integration;
@@ -135,6 +136,35 @@ public sealed class EventBusTests(AppHostFixture fixture)
         await recorder.WaitForAsync(r => !r.Handled.IsEmpty, ct);
 
         Assert.Equal(2, recorder.Calls);
+        await host.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task AReadingBatchCrossesTheBrokerInItsCompactFormAndADamagedOneIsDeadLettered()
+    {
+        var ct = TestApps.Timeout();
+        var queue = Queue();
+        var recorder = new Recorder();
+        using var host = await BusHost.StartAsync(App, queue, recorder, b => b.AddSubscription<SensorReadingsReceived, ReadingsRecordingHandler>());
+        await using var channel = await BusHost.ChannelAsync(App, ct);
+        var now = DateTimeOffset.UtcNow;
+        var sent = new SensorReadingsReceived(Guid.NewGuid(), "http",
+            [new(Guid.NewGuid(), "temperature", 21.5, "°C", now, 7), new(Guid.NewGuid(), "power", 1200, "W", now.AddSeconds(-1))]);
+        var damaged = SensorReadingsBinary.Write(sent)[..^3];
+
+        await host.Services.GetRequiredService<IEventBus>().PublishAsync(sent, ct);
+        await recorder.WaitForAsync(r => !r.Handled.IsEmpty, ct);
+        await channel.BasicPublishAsync("homeiq.events", "readings.received.v1", mandatory: false,
+            new BasicProperties { Type = "readings.received.v1", ContentType = SensorReadingsBinary.ContentType }, damaged, ct);
+        var dead = await BusHost.GetAsync(channel, queue + ".dlq", ct);
+
+        var received = Assert.IsType<SensorReadingsReceived>(Assert.Single(recorder.Handled).Event);
+        Assert.Equal((sent.Id, sent.HomeId, sent.Source), (received.Id, received.HomeId, received.Source));
+        Assert.Equal(sent.Readings, received.Readings);
+        Assert.Equal(damaged, dead.Body.ToArray());
+        Assert.Equal(SensorReadingsBinary.ContentType, dead.BasicProperties.ContentType);
+        Assert.StartsWith("malformed", Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["x-dead-letter-reason"]!), StringComparison.Ordinal);
+        Assert.Equal(1, recorder.Calls);
         await host.StopAsync(ct);
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using HomeIQ.Contracts;
 using HomeIQ.Tests.Identity;
 using HomeIQ.Tests.Integration;
 using RabbitMQ.Client;
@@ -125,13 +126,16 @@ public sealed class IngestionCollection : ICollectionFixture<IngestionFixture>
 
 internal sealed record HubHome(Guid HomeId, string OwnerToken, string HubKey, Guid KeyId, Guid DeviceId);
 
-/// <summary>Reads what was published on readings.received.v1.</summary>
+/// <summary>Reads what was published on readings.received.v1, by each message's content type.</summary>
 internal sealed class BrokerTap(IConnection connection, IChannel channel, string queue) : IAsyncDisposable
 {
+    /// <summary>The content types of the messages read so far.</summary>
+    public HashSet<string?> ContentTypes { get; } = [];
+
     /// <summary>The readings published for <paramref name="homeId"/>, waiting until at least <paramref name="atLeast"/> arrived (or the wait ends).</summary>
-    public async Task<List<JsonElement>> ReadingsOfAsync(Guid homeId, int atLeast, TimeSpan? wait = null)
+    public async Task<List<SensorReading>> ReadingsOfAsync(Guid homeId, int atLeast, TimeSpan? wait = null)
     {
-        var readings = new List<JsonElement>();
+        var readings = new List<SensorReading>();
         var until = DateTime.UtcNow + (wait ?? TimeSpan.FromSeconds(10));
         while (DateTime.UtcNow < until)
         {
@@ -150,10 +154,14 @@ internal sealed class BrokerTap(IConnection connection, IChannel channel, string
                 await Task.Delay(50, TestContext.Current.CancellationToken);
                 continue;
             }
-            var body = JsonDocument.Parse(Encoding.UTF8.GetString(got.Body.Span)).RootElement;
-            if (body.GetProperty("homeId").GetGuid() == homeId)
+            var contentType = got.BasicProperties.ContentType;
+            ContentTypes.Add(contentType);
+            var received = contentType == SensorReadingsBinary.ContentType
+                ? SensorReadingsBinary.Read(got.Body.Span)
+                : JsonSerializer.Deserialize(got.Body.Span, ContractsJsonContext.Default.SensorReadingsReceived)!;
+            if (received.HomeId == homeId)
             {
-                readings.AddRange(body.GetProperty("readings").EnumerateArray().Select(r => r.Clone()));
+                readings.AddRange(received.Readings);
             }
         }
         return readings;

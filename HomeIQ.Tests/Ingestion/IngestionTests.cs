@@ -1,3 +1,4 @@
+using HomeIQ.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -26,8 +27,11 @@ public sealed class IngestionTests(IngestionFixture fixture)
         Assert.Equal(50, body.GetProperty("accepted").GetInt32());
         Assert.Empty(body.GetProperty("rejected").EnumerateArray());
         Assert.Equal(50, published.Count);
-        Assert.Equal(Enumerable.Range(0, 50).Select(i => Math.Round(20 + i * 0.1, 6)), published.Select(r => Math.Round(r.GetProperty("value").GetDouble(), 6)));
-        Assert.All(published, r => Assert.Equal(home.DeviceId, r.GetProperty("deviceId").GetGuid()));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => Math.Round(20 + i * 0.1, 6)), published.Select(r => Math.Round(r.Value, 6)));
+        Assert.All(published, r => Assert.Equal(home.DeviceId, r.DeviceId));
+        // The batch crossed the broker in its compact form, and arrived whole: the same devices, units and timestamps.
+        Assert.Equal([SensorReadingsBinary.ContentType], tap.ContentTypes);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => ("°C", now.AddSeconds(-i))), published.Select(r => (r.Unit, r.Timestamp)));
     }
 
     [Fact]
@@ -70,7 +74,7 @@ public sealed class IngestionTests(IngestionFixture fixture)
             [6] = "out-of-range", [7] = "future-timestamp", [8] = "too-old", [9] = "invalid", [12] = "not-finite",
         }, rejected);
         Assert.All(body.GetProperty("rejected").EnumerateArray(), r => Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("message").GetString())));
-        Assert.Equal(new[] { "temperature", "pressure", "humidity" }, published.Select(r => r.GetProperty("metric").GetString()));
+        Assert.Equal(new[] { "temperature", "pressure", "humidity" }, published.Select(r => r.Metric));
         Assert.Empty(leaked);
     }
 

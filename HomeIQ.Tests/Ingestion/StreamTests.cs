@@ -52,7 +52,7 @@ public sealed class StreamTests(IngestionFixture fixture)
         Assert.Equal(1000, sequences[^1]);
         Assert.Equal(1000, acks.Sum(a => a.GetProperty("accepted").GetInt32()));
         Assert.Equal(1000, published.Count);
-        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), published.Select(r => r.GetProperty("sequence").GetInt64()).Order());
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), published.Select(r => r.Sequence!.Value).Order());
     }
 
     [Fact]

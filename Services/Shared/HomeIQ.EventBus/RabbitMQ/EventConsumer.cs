@@ -99,10 +99,9 @@ internal sealed class EventConsumer(
         IntegrationEvent? @event;
         try
         {
-            @event = (IntegrationEvent?)JsonSerializer.Deserialize(body, subscription.EventType, EventJson.Options)
-                     ?? throw new JsonException("the body is JSON null");
+            @event = EventBody.Read(body, properties.ContentType, subscription.EventType);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or ArgumentException)
         {
             await DeadLetterAsync(delivery, body, headers, $"malformed '{eventName}': {ex.Message}", attempt).ConfigureAwait(false);
             return;

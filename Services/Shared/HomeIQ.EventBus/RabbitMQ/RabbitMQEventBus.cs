@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using HomeIQ.Contracts;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
@@ -22,7 +21,9 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
         ArgumentNullException.ThrowIfNull(@event);
-        return PublishAsync(EventNames.Of(@event.GetType()), @event.Id, Serialize(@event), parent: default, cancellationToken);
+        var name = EventNames.Of(@event.GetType());
+        var (body, contentType) = EventBody.Write(@event);
+        return PublishAsync(_options.ExchangeName, name, name, @event.Id, body, contentType, parent: default, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -30,24 +31,16 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         ArgumentNullException.ThrowIfNull(@event);
-        return PublishAsync("", queue, EventNames.Of(@event.GetType()), @event.Id, Serialize(@event), parent: default, cancellationToken);
+        var (body, contentType) = EventBody.Write(@event);
+        return PublishAsync("", queue, EventNames.Of(@event.GetType()), @event.Id, body, contentType, parent: default, cancellationToken);
     }
 
     /// <inheritdoc />
     public Task PublishAsync(string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent, CancellationToken cancellationToken) =>
-        PublishAsync(_options.ExchangeName, eventName, eventName, eventId, body, parent, cancellationToken);
+        PublishAsync(_options.ExchangeName, eventName, eventName, eventId, body, EventBody.Json, parent, cancellationToken);
 
-    // The high-volume contracts have generated serializers (same JSON); anything else goes through reflection.
-    private static byte[] Serialize(IntegrationEvent @event)
-    {
-        var type = @event.GetType();
-        return ContractsJsonContext.Default.GetTypeInfo(type) is { } generated
-            ? JsonSerializer.SerializeToUtf8Bytes(@event, generated)
-            : JsonSerializer.SerializeToUtf8Bytes(@event, type, EventJson.Options);
-    }
-
-    private async Task PublishAsync(string exchange, string routingKey, string eventName, Guid eventId, ReadOnlyMemory<byte> body, ActivityContext parent,
-        CancellationToken cancellationToken)
+    private async Task PublishAsync(string exchange, string routingKey, string eventName, Guid eventId, ReadOnlyMemory<byte> body, string contentType,
+        ActivityContext parent, CancellationToken cancellationToken)
     {
         using var activity = EventBusTelemetry.StartPublish(exchange.Length == 0 ? routingKey : exchange, eventName, eventId.ToString(), parent);
         var traced = activity ?? Activity.Current;
@@ -61,7 +54,7 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
         {
             MessageId = eventId.ToString(),
             Type = eventName,
-            ContentType = "application/json",
+            ContentType = contentType,
             DeliveryMode = DeliveryModes.Persistent,
             Timestamp = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
             Headers = headers,
