@@ -1,3 +1,4 @@
+using HomeIQ.Contracts;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -52,12 +53,12 @@ public static class IngestApi
             return TypedResults.Problem(title: "Unsupported media type", detail: $"The charset '{unknownCharset}' is not a known encoding; send UTF-8.",
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
-        IngestBatch? batch;
+        List<SensorReading> readings;
         try
         {
             // A charset other than UTF-8 is transcoded, as the minimal-API binder of the other services does.
             await using var transcoded = encoding is null ? null : Encoding.CreateTranscodingStream(request.Body, encoding, Encoding.UTF8, leaveOpen: true);
-            batch = await JsonSerializer.DeserializeAsync(transcoded ?? request.Body, IngestJsonContext.Default.IngestBatch, ct);
+            readings = await IngestBatchReader.ReadAsync(transcoded ?? request.Body, ct);
         }
         catch (JsonException ex)
         {
@@ -69,10 +70,6 @@ public static class IngestApi
             return TypedResults.Problem(title: ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Batch too large" : "Bad request",
                 detail: ex.Message, statusCode: ex.StatusCode);
         }
-        if (batch?.Readings is not { } readings)
-        {
-            return IngestProblems.BadRequest("The body is an object with a readings array: {\"readings\":[…]}.");
-        }
         if (readings.Count == 0)
         {
             return IngestProblems.BadRequest("The batch carries no readings.");
@@ -81,11 +78,6 @@ public static class IngestApi
         {
             return TypedResults.Problem(title: "Batch too large", detail: $"A batch carries at most {settings.MaxBatchSize} readings; this one has {readings.Count}.",
                 statusCode: StatusCodes.Status413PayloadTooLarge);
-        }
-        var nullAt = readings.IndexOf(null!);
-        if (nullAt >= 0)
-        {
-            return IngestProblems.BadRequest($"readings[{nullAt}] is null; each reading is an object.");
         }
         IngestOutcome outcome;
         try

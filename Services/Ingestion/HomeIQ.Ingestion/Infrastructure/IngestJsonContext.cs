@@ -8,7 +8,7 @@ using HomeIQ.Ingestion.Streaming;
 namespace HomeIQ.Ingestion.Infrastructure;
 
 /// <summary>
-/// Source-generated JSON for everything ingestion reads and writes on its hot paths. Strict on input: unknown members,
+/// Source-generated JSON for what ingestion reads and writes (a batch of readings itself is read by <see cref="Apis.IngestBatchReader"/>, to the same rules). Strict on input: unknown members,
 /// missing or null required members and numbers written as strings are errors, so a malformed batch is a 400, not a guess.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,

@@ -174,16 +174,16 @@ internal sealed class StreamConnection(WebSocket socket, Guid homeId, IReadingPi
 
     private Frame Parse(ReadOnlySpan<byte> json)
     {
-        IngestBatch? batch;
+        List<SensorReading> readings;
         try
         {
-            batch = JsonSerializer.Deserialize(json, IngestJsonContext.Default.IngestBatch);
+            readings = IngestBatchReader.Parse(json);
         }
         catch (JsonException ex)
         {
             return Frame.Malformed($"The frame is not a valid batch: {ex.Message}");
         }
-        if (batch?.Readings is not { Count: > 0 } readings)
+        if (readings.Count == 0)
         {
             return Frame.Malformed("A frame carries at least one reading: {\"readings\":[…]}.");
         }
