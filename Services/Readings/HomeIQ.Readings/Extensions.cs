@@ -9,7 +9,9 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("readingsdb");
+        // Readings streams every batch with binary COPY: a 64 KB write buffer flushes an eighth as often as the 8 KB default, and each
+        // flush of an async COPY takes a contended lock in Npgsql (seen in a CPU profile of the pipeline benchmark).
+        builder.AddNpgsqlDataSource("readingsdb", configureDataSourceBuilder: data => data.ConnectionStringBuilder.WriteBufferSize = 64 * 1024);
         // The schema is registered before the event bus and the maintenance job: hosted services start in order.
         builder.Services.AddPostgresSchema(ReadingsSchema.Name, ReadingsSchema.Ddl);
         builder.Services.AddOptions<ReadingsOptions>().Bind(builder.Configuration.GetSection("Readings")).ValidateDataAnnotations()

@@ -39,7 +39,9 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var fresh = await RecordInInboxAsync(connection, transaction, events, ct);
-        var items = new List<Item>();
+        // Each series' readings in arrival order, then in time order (usually they already are), so readings of one batch that
+        // arrive out of order are still learned in order. Grouping costs one lookup a reading; sorting the whole batch cost more.
+        var series = new Dictionary<(Guid, string), List<Item>>();
         foreach (var @event in events)
         {
             if (!fresh.Contains(@event.Id))
@@ -50,23 +52,41 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
             {
                 if (r is { Metric.Length: > 0 and <= 200 } && r.DeviceId != Guid.Empty && double.IsFinite(r.Value) && !r.Metric.Contains('\0', StringComparison.Ordinal))
                 {
+                    var key = (r.DeviceId, r.Metric);
+                    if (!series.TryGetValue(key, out var items))
+                    {
+                        series[key] = items = [];
+                    }
                     items.Add(new Item(@event.HomeId, r.DeviceId, r.Metric, r.Unit ?? "", r.Value, r.Timestamp.UtcTicks));
                 }
             }
         }
-        if (items.Count > 0)
+        if (series.Count > 0)
         {
-            // Per series in time order, so readings of one batch that arrive out of order are still learned.
-            items.Sort(static (a, b) => a.DeviceId != b.DeviceId ? a.DeviceId.CompareTo(b.DeviceId)
-                : string.CompareOrdinal(a.Metric, b.Metric) is var m and not 0 ? m : a.Ticks.CompareTo(b.Ticks));
-            foreach (var item in items)
+            foreach (var items in series.Values)
             {
-                touched.Add((item.DeviceId, item.Metric));
+                if (!InTimeOrder(items))
+                {
+                    items.Sort(static (a, b) => a.Ticks.CompareTo(b.Ticks));
+                }
+                touched.Add((items[0].DeviceId, items[0].Metric));
             }
             var states = await LoadAsync(connection, transaction, touched, ct);
-            await DetectAsync(connection, transaction, items, states, ct);
+            await DetectAsync(connection, transaction, series.Values, states, ct);
         }
         await transaction.CommitAsync(ct);
+    }
+
+    private static bool InTimeOrder(List<Item> items)
+    {
+        for (var i = 1; i < items.Count; i++)
+        {
+            if (items[i].Ticks < items[i - 1].Ticks)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static async Task<HashSet<Guid>> RecordInInboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
@@ -130,13 +150,13 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         return states;
     }
 
-    private async Task DetectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<Item> items,
+    private async Task DetectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<List<Item>> series,
         Dictionary<(Guid, string), SeriesState> states, CancellationToken ct)
     {
         var findings = new List<Finding>();
         var changed = new Dictionary<(Guid, string), (Guid HomeId, SeriesState State)>();
         var raised = new List<(Item Item, Finding Finding)>();
-        foreach (var item in items)
+        foreach (var item in series.SelectMany(items => items))
         {
             var key = (item.DeviceId, item.Metric);
             var state = states[key];
