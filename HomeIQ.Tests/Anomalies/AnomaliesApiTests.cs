@@ -67,6 +67,23 @@ public sealed class AnomaliesApiTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task ABatchSentNewestFirstIsStillLearnedInTimeOrderAndItsSpikeRaised()
+    {
+        var (client, gateway) = await ReadyAsync();
+        var (homeId, owner, hubKey, deviceId) = await client.CreateHubHomeAsync();
+        var values = Temperatures(80, seed: 3);
+        values[60] = 25;
+
+        // Judged in arrival order, the newest reading would come first and every older one would be ignored: nothing learned, no spike.
+        await IngestAsync(gateway, hubKey, deviceId, values, DateTimeOffset.UtcNow.AddMinutes(-1), TimeSpan.FromMinutes(1), newestFirst: true);
+
+        var outliers = await PollAsync(() => ListAsync(client, homeId, owner, "kind=outlier"), a => a.Length > 0, Patience);
+        var anomaly = Assert.Single(outliers);
+        Assert.Equal(deviceId, anomaly.GetProperty("deviceId").GetGuid());
+        Assert.Equal(25, anomaly.GetProperty("value").GetDouble());
+    }
+
+    [Fact]
     public async Task ASilentSensorIsRaisedOfflineAfterItsOwnIntervalAndResolvedWhenItReportsAgain()
     {
         var (client, gateway) = await ReadyAsync();

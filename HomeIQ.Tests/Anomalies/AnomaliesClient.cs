@@ -16,9 +16,15 @@ internal static class AnomaliesClient
     }
 
     /// <summary>Posts <paramref name="values"/> as one batch of readings of <paramref name="deviceId"/>, <paramref name="step"/> apart ending at <paramref name="last"/>.</summary>
-    public static async Task IngestAsync(HttpClient gateway, string hubKey, Guid deviceId, IReadOnlyList<double> values, DateTimeOffset last, TimeSpan step)
+    /// <param name="newestFirst">Sends the batch in reverse time order (the detector must still learn it oldest first).</param>
+    public static async Task IngestAsync(HttpClient gateway, string hubKey, Guid deviceId, IReadOnlyList<double> values, DateTimeOffset last, TimeSpan step,
+        bool newestFirst = false)
     {
         var readings = values.Select((v, i) => IngestClient.Reading(deviceId, "temperature", v, "°C", last - ((values.Count - 1 - i) * step))).ToArray();
+        if (newestFirst)
+        {
+            Array.Reverse(readings);
+        }
         using var response = await IngestClient.PostAsync(gateway, hubKey, new { readings });
         response.EnsureSuccessStatusCode();
     }
