@@ -20,6 +20,7 @@ public sealed class ReadingPipelineTests
         public int Calls;
         public bool Down;
         public TimeSpan Delay;
+        public readonly HashSet<Guid> Known = [Thermometer];
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -30,7 +31,7 @@ public sealed class ReadingPipelineTests
                 throw new HttpRequestException("connection refused");
             }
             var id = Guid.Parse(request.RequestUri!.Segments[^1]);
-            return id == Thermometer
+            return Known.Contains(id)
                 ? new HttpResponseMessage(HttpStatusCode.OK)
                 {
                     Content = JsonContent.Create(new DeviceLookup(id, Home, "sensor", [new DeviceCapability("temperature", "°C", -40, 85, false)])),
@@ -68,11 +69,11 @@ public sealed class ReadingPipelineTests
 
     private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create() => Create(out _);
 
-    private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create(out BrokerBacklog backlog)
+    private static (ReadingPipeline Pipeline, StubDevices Devices, RecordingBus Bus) Create(out BrokerBacklog backlog, int cacheSize = 100_000)
     {
         var devices = new StubDevices();
         var bus = new RecordingBus();
-        var options = Options.Create(new HomeIQ.Ingestion.IngestionOptions());
+        var options = Options.Create(new HomeIQ.Ingestion.IngestionOptions { CacheSize = cacheSize });
         var directory = new DeviceDirectory(new Factory(devices), options, TimeProvider.System);
         // Never started: its state is what the test reports into it.
         backlog = new BrokerBacklog(null!, options, NullLogger<BrokerBacklog>.Instance);
@@ -105,6 +106,22 @@ public sealed class ReadingPipelineTests
         await pipeline.AcceptAsync(Home, "test", [Reading(22), Reading(23)], TestContext.Current.CancellationToken);
 
         Assert.Equal(1, devices.Calls);
+    }
+
+    [Fact]
+    public async Task ADeviceThatLeavesTheCacheWhileItsBatchIsCheckedIsStillKnown()
+    {
+        // 40 devices in one batch against a cache of 16: the cache evicts most of them while the batch's lookups land. The batch is
+        // checked against what the lookups answered, so none of them is reported as an unknown device (and, over MQTT, dropped).
+        var (pipeline, devices, bus) = Create(out _, cacheSize: 16);
+        var thermometers = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
+        devices.Known.UnionWith(thermometers);
+
+        var outcome = await pipeline.AcceptAsync(Home, "test", [.. thermometers.Select(id => Reading(20, id))], TestContext.Current.CancellationToken);
+
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(40, outcome.Accepted);
+        Assert.Equal(thermometers, Assert.IsType<SensorReadingsReceived>(Assert.Single(bus.Published)).Readings.Select(r => r.DeviceId));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
         {
             return new IngestOutcome(0, NoRejections);
         }
-        await ResolveMissingDevicesAsync(readings, cancellationToken).ConfigureAwait(false);
+        var devicesOfBatch = await ResolveDevicesAsync(readings, cancellationToken).ConfigureAwait(false);
 
         var now = clock.GetUtcNow();
         var newest = now + _options.MaxClockSkew;
@@ -40,7 +40,7 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
         for (var i = 0; i < readings.Count; i++)
         {
             var reading = readings[i];
-            var problem = reading is null ? Problem.Of(RejectionCodes.Invalid, "The reading is null.") : Check(homeId, reading, newest, oldest, ref last);
+            var problem = reading is null ? Problem.Of(RejectionCodes.Invalid, "The reading is null.") : Check(homeId, reading, newest, oldest, devicesOfBatch, ref last);
             if (problem.Code is null)
             {
                 if (rejected is not null)
@@ -93,10 +93,15 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
         }
     }
 
-    /// <summary>Looks up, all at once, the devices of the batch that are not cached; readings whose device is cached cost no await.</summary>
-    private async Task ResolveMissingDevicesAsync(IReadOnlyList<SensorReading> readings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The devices of the batch: the cached ones as they are now, and those not cached looked up all at once (readings whose device is
+    /// cached cost no await). The batch is checked against this answer, not against the cache again: an entry that expires or is
+    /// evicted in between must not turn a known device into an unknown one.
+    /// </summary>
+    private async Task<Dictionary<Guid, DeviceLookup?>> ResolveDevicesAsync(IReadOnlyList<SensorReading> readings, CancellationToken cancellationToken)
     {
-        HashSet<Guid>? missing = null;
+        var resolved = new Dictionary<Guid, DeviceLookup?>();
+        List<Guid>? missing = null;
         var last = Guid.Empty;
         for (var i = 0; i < readings.Count; i++)
         {
@@ -105,20 +110,28 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
                 continue;
             }
             last = id;
-            if (!devices.TryGetCached(id, out _))
+            if (resolved.ContainsKey(id))
             {
+                continue;
+            }
+            if (devices.TryGetCached(id, out var cached))
+            {
+                resolved[id] = cached;
+            }
+            else
+            {
+                resolved[id] = null;
                 (missing ??= []).Add(id);
             }
         }
         if (missing is null)
         {
-            return;
+            return resolved;
         }
-        var lookups = new Task[missing.Count];
-        var n = 0;
-        foreach (var id in missing)
+        var lookups = new Task<DeviceLookup?>[missing.Count];
+        for (var i = 0; i < lookups.Length; i++)
         {
-            lookups[n++] = devices.FindAsync(id);
+            lookups[i] = devices.FindAsync(missing[i]);
         }
         try
         {
@@ -129,9 +142,15 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
             logger.LogWarning("Device lookups failed: {Reason}", ex.Message);
             throw new IngestUnavailableException("Devices could not be asked about the readings' devices; nothing was accepted. Try again shortly.", _options.RetryAfter, ex);
         }
+        for (var i = 0; i < lookups.Length; i++)
+        {
+            resolved[missing[i]] = lookups[i].Result;
+        }
+        return resolved;
     }
 
-    private Problem Check(Guid homeId, SensorReading reading, DateTimeOffset newest, DateTimeOffset oldest, ref DeviceSlot last)
+    private static Problem Check(Guid homeId, SensorReading reading, DateTimeOffset newest, DateTimeOffset oldest, Dictionary<Guid, DeviceLookup?> devicesOfBatch,
+        ref DeviceSlot last)
     {
         if (reading.Metric is not { Length: > 0 and <= MaxMetricLength } metric || string.IsNullOrWhiteSpace(metric))
         {
@@ -153,11 +172,10 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
         {
             return Problem.Of(RejectionCodes.Invalid, "The unit must not contain control characters (such as U+0000).");
         }
-        // Cached by ResolveMissingDevicesAsync a moment ago; a lookup that expired in between counts as unknown for this batch.
-        // Readings of one device usually come together: the previous reading's lookup is reused without touching the cache.
+        // Readings of one device usually come together: the previous reading's lookup is reused without another dictionary lookup.
         if (reading.DeviceId != last.Id || !last.Found)
         {
-            last = new DeviceSlot(reading.DeviceId, devices.TryGetCached(reading.DeviceId, out var found), found);
+            last = new DeviceSlot(reading.DeviceId, devicesOfBatch.TryGetValue(reading.DeviceId, out var found), found);
         }
         var device = last.Device;
         if (reading.DeviceId == Guid.Empty || device is null || device.HomeId != homeId)
