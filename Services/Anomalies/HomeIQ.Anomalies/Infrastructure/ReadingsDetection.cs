@@ -63,13 +63,13 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         }
         if (series.Count > 0)
         {
-            foreach (var items in series.Values)
+            foreach (var (key, items) in series)
             {
                 if (!InTimeOrder(items))
                 {
                     items.Sort(static (a, b) => a.Ticks.CompareTo(b.Ticks));
                 }
-                touched.Add((items[0].DeviceId, items[0].Metric));
+                touched.Add(key);
             }
             var states = await LoadAsync(connection, transaction, touched, ct);
             await DetectAsync(connection, transaction, series.Values, states, ct);

@@ -73,7 +73,6 @@ internal static class IngestBatchReader
         }
         Expect(ref reader, JsonTokenType.StartObject, "The batch");
         List<SensorReading>? readings = null;
-        var sawReadings = false;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (!Is(ref reader, "readings"u8))
@@ -87,9 +86,8 @@ internal static class IngestBatchReader
             }
             Expect(ref reader, JsonTokenType.StartArray, "readings");
             readings = ReadArray(ref reader);
-            sawReadings = true;
         }
-        if (!sawReadings)
+        if (readings is null)
         {
             throw new JsonException("The batch has no readings member: {\"readings\":[…]}.");
         }
@@ -97,7 +95,7 @@ internal static class IngestBatchReader
         {
             throw new JsonException("The body goes on after the batch.");
         }
-        return readings!;
+        return readings;
     }
 
     private static List<SensorReading> ReadArray(ref Utf8JsonReader reader)
@@ -181,7 +179,7 @@ internal static class IngestBatchReader
         {
             throw Invalid(i, member, "a string");
         }
-        return reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString()! : RepeatedStrings.Get(reader.ValueSpan);
+        return reader.ValueIsEscaped ? reader.GetString()! : RepeatedStrings.Get(reader.ValueSpan);
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)
@@ -203,7 +201,7 @@ internal static class IngestBatchReader
 
     /// <summary>Member names match in any case, as the serializer's web defaults do (they are ASCII).</summary>
     private static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> name) =>
-        reader.ValueIsEscaped || reader.HasValueSequence
+        reader.ValueIsEscaped
             ? string.Equals(reader.GetString(), Encoding.UTF8.GetString(name), StringComparison.OrdinalIgnoreCase)
             : System.Text.Ascii.EqualsIgnoreCase(reader.ValueSpan, name);
 
