@@ -25,7 +25,7 @@ internal sealed class MosquittoLocalServer : LocalServer
     public override IReadOnlyList<ServerProcess> Processes(ServerContext context)
     {
         var (command, args) = AsUser(context, _broker, ["-c", ConfigFile(context)]);
-        return [new ServerProcess(context.Resource.Name, command, args, new Dictionary<string, string>(), "/")];
+        return [new ServerProcess(context.Resource.Name, command, args, LineBufferedStdout(), "/")];
     }
 
     public override async Task PrepareAsync(ServerContext context, string password, Action<string> log, CancellationToken cancellationToken)
@@ -58,6 +58,15 @@ internal sealed class MosquittoLocalServer : LocalServer
             Binaries.Chown(context.DataDirectory, context.RunAsUser);
         }
     }
+
+    /// <summary>
+    /// Mosquitto before 2.0.16 block-buffers its log on a pipe, so its lines would reach the dashboard in 4 KB lumps, or only when it
+    /// stops. coreutils' <c>stdbuf -oL</c> mechanism (its preload library) makes stdout line-buffered without a wrapper process.
+    /// </summary>
+    private static Dictionary<string, string> LineBufferedStdout() =>
+        File.Exists(StdbufLibrary) ? new() { ["LD_PRELOAD"] = StdbufLibrary, ["_STDBUF_O"] = "L" } : [];
+
+    private const string StdbufLibrary = "/usr/libexec/coreutils/libstdbuf.so";
 
     private static string ConfigFile(ServerContext context) => Path.Combine(context.ConfigDirectory, "mosquitto.conf");
 }

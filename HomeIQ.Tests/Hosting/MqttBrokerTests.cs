@@ -1,5 +1,6 @@
 using System.Text;
 using HomeIQ.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -59,6 +60,45 @@ public sealed class MqttBrokerTests
 
         Assert.Equal(topic, message.Topic);
         Assert.Equal("kept", message.Payload);
+    }
+
+    [Fact]
+    public async Task TheBrokersLogReachesTheResourceLogWhileItRuns()
+    {
+        var ct = TestApps.Timeout();
+        var builder = TestApps.CreateBuilder();
+        builder.AddMqttBroker("mqtt");
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
+        var uri = new Uri((await app.GetConnectionStringAsync("mqtt", ct))!);
+        var clientId = $"homeiq-tests-{Guid.NewGuid():N}";
+        using (var client = new MqttClientFactory().CreateMqttClient())
+        {
+            var credentials = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(uri.Host, uri.Port).WithCredentials(credentials[0], credentials[1])
+                .WithClientId(clientId).Build(), ct);
+        }
+
+        // Mosquitto 2.0.11 block-buffers stdout on a pipe: without line buffering this one connection line would wait for 4 KB more.
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        within.CancelAfter(TimeSpan.FromSeconds(30));
+        var seen = false;
+        try
+        {
+            await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().WatchAsync("mqtt").WithCancellation(within.Token))
+            {
+                if (batch.Any(l => l.Content.Contains(clientId, StringComparison.Ordinal)))
+                {
+                    seen = true;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+        Assert.True(seen, $"mosquitto's line for the connection of {clientId} did not reach the resource log within 30 s");
     }
 
     /// <summary>"Success", or the message of the refusal (which names the result code).</summary>
