@@ -168,8 +168,10 @@ public sealed class MqttIngestionTests(MqttFixture fixture)
         var ct = TestApps.Timeout();
         var id = Guid.NewGuid().ToString("N")[..8];
 
+        // Waited for by the health reports of the new run: a plain wait may still see the stopped run's state and give up.
+        var since = DateTime.UtcNow;
         await fixture.App.CommandAsync("mqtt", KnownResourceCommands.RestartCommand, ct);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
+        await fixture.App.WaitForHealthySinceAsync("mqtt", since, ct);
         await using var device = await fixture.DeviceAsync(ct);
         // The broker here keeps no sessions across a restart: like a real sensor, the device reports every second until it is heard.
         using var reporting = CancellationTokenSource.CreateLinkedTokenSource(ct);

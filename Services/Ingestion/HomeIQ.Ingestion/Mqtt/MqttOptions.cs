@@ -31,10 +31,15 @@ public sealed class MqttOptions
     public string DiscoveryPrefix { get; set; } = HomeAssistantDiscovery.DefaultPrefix;
 
     /// <summary>
-    /// The most messages the broker may send this replica before it acknowledges them (MQTT 5 Receive Maximum); messages are handled in
-    /// batches of up to half of it, so the next batch arrives while one is being published.
+    /// The most messages the broker may send this replica before it acknowledges them (MQTT 5 Receive Maximum); the protocol's largest by
+    /// default. A wide window keeps a backlog flowing to the replica instead of queued in the broker's session, where Mosquitto before
+    /// 2.0.13 (Debian 12 ships 2.0.11) can starve a session to a few hundred messages a second (its inflight quota bookkeeping, fixed
+    /// upstream by eclipse/mosquitto#2306); the messages wait in this replica's memory instead, unacknowledged, a few hundred bytes each.
     /// </summary>
-    public ushort ReceiveMaximum { get; set; } = 2000;
+    public ushort ReceiveMaximum { get; set; } = ushort.MaxValue;
+
+    /// <summary>The most messages handled as one batch (one publish of readings per home, then their acknowledgements).</summary>
+    public int MaxBatchMessages { get; set; } = 1000;
 
     /// <summary>
     /// How long a replica waits for more messages when fewer than a full batch have arrived (0 for none): at moderate rates this turns

@@ -15,9 +15,9 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// off, a session that does not expire), a shared subscription (<c>$share/{group}/…</c>, QoS 1) so that the replicas split the messages,
 /// reconnecting with back-off.
 /// <para>
-/// Messages are mapped as they arrive and handled in batches: whatever has arrived (up to half of <see cref="MqttOptions.ReceiveMaximum"/>,
-/// the most the broker sends before an acknowledgement) becomes one publish of readings and the state changes. Each message is acknowledged,
-/// in the order received, only after the broker confirmed what it produced; until then the broker keeps it and sends it again after a
+/// Messages are mapped as they arrive and handled in batches: whatever has arrived (up to <see cref="MqttOptions.MaxBatchMessages"/>, at
+/// most half of <see cref="MqttOptions.ReceiveMaximum"/>, the most the broker sends before an acknowledgement) becomes one publish of
+/// readings and the state changes. Each message is acknowledged, in the order received, only after the broker confirmed what it produced; until then the broker keeps it and sends it again after a
 /// reconnect, with the same timestamp (<see cref="MqttTimestamps"/>). Unknown topics and malformed payloads are counted, logged once per
 /// topic, and acknowledged.
 /// </para>
@@ -159,7 +159,7 @@ internal sealed class MqttSubscriber(
     /// <summary>Handles the messages of one connection in batches until it is lost; a batch not confirmed by then is left unacknowledged.</summary>
     private async Task HandleAsync(ChannelReader<Received> reader, IMqttClient client, CancellationToken connectionLost)
     {
-        var most = Math.Max(1, _options.ReceiveMaximum / 2);
+        var most = Math.Clamp(_options.MaxBatchMessages, 1, Math.Max(1, _options.ReceiveMaximum / 2));
         var batch = new List<Received>(most);
         while (await reader.WaitToReadAsync(connectionLost))
         {
