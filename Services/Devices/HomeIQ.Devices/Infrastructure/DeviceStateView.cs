@@ -85,18 +85,26 @@ internal sealed class DeviceStateView(IConnectionMultiplexer redis, NpgsqlDataSo
         return rows;
     }
 
+    /// <summary>One merge script per device, all sent before any answer is awaited (pipelined: one round trip for the batch).</summary>
     private async Task WriteAsync(List<Row> rows)
     {
         var database = redis.GetDatabase();
-        foreach (var device in rows.GroupBy(r => r.DeviceId))
+        var merges = rows.GroupBy(r => r.DeviceId).Select(device =>
         {
             var arguments = device.SelectMany(r =>
             {
                 var ts = Format(r.Ts);
                 return new RedisValue[] { r.Metric, JsonSerializer.Serialize(new Entry(r.Value, r.Unit, ts), Json), ts };
             }).ToArray();
-            var written = await database.ScriptEvaluateAsync(MergeIfNewer, [Key(device.Key)], arguments);
-            logger.LogDebug("Projected {Count} metrics of {DeviceId}", (int)written, device.Key);
+            return (DeviceId: device.Key, Written: database.ScriptEvaluateAsync(MergeIfNewer, [Key(device.Key)], arguments));
+        }).ToList();
+        await Task.WhenAll(merges.Select(m => m.Written));
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            foreach (var (deviceId, written) in merges)
+            {
+                logger.LogDebug("Projected {Count} metrics of {DeviceId}", (int)written.Result, deviceId);
+            }
         }
     }
 }
