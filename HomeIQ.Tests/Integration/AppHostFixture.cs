@@ -22,6 +22,29 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // Every integration test needs this AppHost. DCP has, rarely, stalled while creating the resources of a first start (right after
+        // another composition stopped): the start is then tried once more, from scratch, rather than failing every test of the run.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _app = await StartAsync();
+                return;
+            }
+            catch (Exception ex) when (attempt == 1 && ex is OperationCanceledException or DistributedApplicationException or TimeoutException)
+            {
+                Console.Error.WriteLine($"The test AppHost did not start ({ex.GetType().Name}: {ex.Message}); starting it again.");
+                if (_app is not null)
+                {
+                    await _app.DisposeAsync();
+                    _app = null;
+                }
+            }
+        }
+    }
+
+    private async Task<DistributedApplication> StartAsync()
+    {
         // As the other fixtures: some thirty processes start on two cores, and 120 s proved too short once the AppHost gained Energy and Anomalies.
         var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
         var builder = await TestApps.CreateAppHostAsync(ct, dashboard: true);
@@ -79,6 +102,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }
+        return _app;
     }
 
     public async ValueTask DisposeAsync()
