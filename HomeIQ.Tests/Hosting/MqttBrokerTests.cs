@@ -13,12 +13,8 @@ public sealed class MqttBrokerTests
     public async Task TheBrokerAcceptsItsGeneratedPasswordOnLoopbackAndRefusesAnonymousAndWrongPasswords()
     {
         var ct = TestApps.Timeout();
-        var builder = TestApps.CreateBuilder();
-        builder.AddMqttBroker("mqtt");
-        await using var app = await builder.BuildAsync(ct);
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
-        var uri = new Uri((await app.GetConnectionStringAsync("mqtt", ct))!);
+        var (app, uri) = await StartBrokerAsync(ct);
+        await using var _ = app;
 
         Assert.Equal("mqtt", uri.Scheme);
         Assert.Equal("127.0.0.1", uri.Host);
@@ -66,12 +62,8 @@ public sealed class MqttBrokerTests
     public async Task TheBrokersLogReachesTheResourceLogWhileItRuns()
     {
         var ct = TestApps.Timeout();
-        var builder = TestApps.CreateBuilder();
-        builder.AddMqttBroker("mqtt");
-        await using var app = await builder.BuildAsync(ct);
-        await app.StartAsync(ct);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
-        var uri = new Uri((await app.GetConnectionStringAsync("mqtt", ct))!);
+        var (app, uri) = await StartBrokerAsync(ct);
+        await using var _ = app;
         var clientId = $"homeiq-tests-{Guid.NewGuid():N}";
         using (var client = new MqttClientFactory().CreateMqttClient())
         {
@@ -99,6 +91,25 @@ public sealed class MqttBrokerTests
         {
         }
         Assert.True(seen, $"mosquitto's line for the connection of {clientId} did not reach the resource log within 30 s");
+    }
+
+    /// <summary>A broker of its own, healthy, and its connection string.</summary>
+    private static async Task<(DistributedApplication App, Uri Uri)> StartBrokerAsync(CancellationToken ct)
+    {
+        var builder = TestApps.CreateBuilder();
+        builder.AddMqttBroker("mqtt");
+        var app = await builder.BuildAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("mqtt", ct);
+            return (app, new Uri((await app.GetConnectionStringAsync("mqtt", ct))!));
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>"Success", or the message of the refusal (which names the result code).</summary>
