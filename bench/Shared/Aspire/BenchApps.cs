@@ -43,13 +43,17 @@ internal static class BenchApps
         {
             logging.ClearProviders();
             logging.AddSimpleConsole(o => o.SingleLine = true);
-            logging.AddFilter<ConsoleLoggerProvider>((category, level) => level >= LogLevel.Warning && ResourceOf(category) is null);
+            // Resources' health checks fail, with a stack trace each, until their servers are up: expected while starting, not news.
+            logging.AddFilter<ConsoleLoggerProvider>((category, level) =>
+                level >= LogLevel.Warning && ResourceOf(category) is null && category != HealthCheckCategory);
             if (resourceOutput is not null)
             {
                 logging.AddProvider(new ResourceOutputProvider(resourceOutput));
                 logging.AddFilter<ResourceOutputProvider>((category, _) => ResourceOf(category) is not null);
             }
         });
+
+    private const string HealthCheckCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     /// <summary>The testing builder forwards each resource's output to the logger category <c>{application}.Resources.{resource}</c>.</summary>
     private static string? ResourceOf(string? category) =>
