@@ -28,7 +28,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             try
             {
-                _app = await StartAsync();
+                await StartAsync();
                 return;
             }
             catch (Exception ex) when (attempt == 1 && ex is OperationCanceledException or DistributedApplicationException or TimeoutException)
@@ -43,7 +43,8 @@ public sealed class AppHostFixture : IAsyncLifetime
         }
     }
 
-    private async Task<DistributedApplication> StartAsync()
+    /// <summary>Builds and starts the composition into <see cref="_app"/> (set before the start, so a failed start is still disposed).</summary>
+    private async Task StartAsync()
     {
         // As the other fixtures: some thirty processes start on two cores, and 120 s proved too short once the AppHost gained Energy and Anomalies.
         var ct = TestApps.Timeout(TestApps.FixtureStartTimeout);
@@ -102,7 +103,6 @@ public sealed class AppHostFixture : IAsyncLifetime
         {
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
         }
-        return _app;
     }
 
     public async ValueTask DisposeAsync()

@@ -34,7 +34,8 @@ public sealed class MqttOptions
     /// The most messages the broker may send this replica before it acknowledges them (MQTT 5 Receive Maximum); the protocol's largest by
     /// default. A wide window keeps a backlog flowing to the replica instead of queued in the broker's session, where Mosquitto before
     /// 2.0.13 (Debian 12 ships 2.0.11) can starve a session to a few hundred messages a second (its inflight quota bookkeeping, fixed
-    /// upstream by eclipse/mosquitto#2306); the messages wait in this replica's memory instead, unacknowledged (a replica held 300–440 MiB in a 400,000-message burst).
+    /// upstream by eclipse/mosquitto#2306); the messages wait in this replica's memory instead, unacknowledged (a replica held
+    /// 300–440 MiB in a 400,000-message burst).
     /// </summary>
     public ushort ReceiveMaximum { get; set; } = ushort.MaxValue;
 

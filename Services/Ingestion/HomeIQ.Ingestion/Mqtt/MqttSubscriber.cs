@@ -17,9 +17,9 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// <para>
 /// Messages are mapped as they arrive and handled in batches: whatever has arrived (up to <see cref="MqttOptions.MaxBatchMessages"/>, at
 /// most half of <see cref="MqttOptions.ReceiveMaximum"/>, the most the broker sends before an acknowledgement) becomes one publish of
-/// readings and the state changes. Each message is acknowledged, in the order received, only after the broker confirmed what it produced; until then the broker keeps it and sends it again after a
-/// reconnect, with the same timestamp (<see cref="MqttTimestamps"/>). Unknown topics and malformed payloads are counted, logged once per
-/// topic, and acknowledged.
+/// readings and the state changes. Each message is acknowledged, in the order received, only after the broker confirmed what it
+/// produced; until then the broker keeps it and sends it again after a reconnect, with the same timestamp
+/// (<see cref="MqttTimestamps"/>). Unknown topics and malformed payloads are counted, logged once per topic, and acknowledged.
 /// </para>
 /// </summary>
 internal sealed class MqttSubscriber(
