@@ -5,8 +5,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using MQTTnet;
-using MQTTnet.Protocol;
 using Npgsql;
 
 // MQTT devices → Mosquitto → ingestion (2 replicas, shared subscription, QoS 1) → RabbitMQ → readings → Postgres, composed as the
@@ -14,7 +12,7 @@ using Npgsql;
 //  1. a home is created through Identity and ingestion is restarted with Mqtt__HomeId and Mqtt__RegisterUnknownDevices=true;
 //  2. warm-up: every device (zigbee2mqtt/bench-<i>) publishes until it is registered from its first message, then twice more, and
 //     every warm-up reading must be stored before the window opens;
-//  3. the window: --publishers MQTTnet clients publish {"temperature":seq,"humidity":seq+0.5} at QoS 1 at --rate messages/s for
+//  3. the window: --publishers MQTT 3.1.1 connections (WirePublisher: lean, so the generator takes little of the machine) publish {"temperature":seq,"humidity":seq+0.5} at QoS 1 at --rate messages/s for
 //     --seconds (--rate 0: as fast as the broker acknowledges, at most --max-messages), round robin over the devices; every message
 //     has its own sequence number, so every one is two distinct readings. Ingestion timestamps a message on arrival (to the ms), so
 //     the payload carries no time.
@@ -33,7 +31,7 @@ if (Environment.GetCommandLineArgs().Any(a => a is "--help" or "-h"))
           --seconds N       how long to publish (default 30)
           --max-messages N  stop publishing after N messages (default rate × seconds; 60000 with --rate 0)
           --devices N       Zigbee2MQTT devices zigbee2mqtt/bench-<i>, registered from their first message (default 200)
-          --publishers N    MQTTnet clients publishing at QoS 1 (default 4)
+          --publishers N    MQTT connections publishing at QoS 1 (default 4)
           --inflight N      unacknowledged publishes per publisher at most (default 100)
           --settle N        seconds without a new stored reading after which the store counts as settled (default 15)
         Each message is {"temperature":seq,"humidity":seq+0.5}: two readings. Ingestion stamps a message's readings with its
@@ -131,17 +129,14 @@ await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync(
 var roots = await ProcessCpu.ProcessesByResourceAsync(app);
 Console.WriteLine("Processes: " + string.Join(", ", roots.OrderBy(r => r.Key).Select(r => $"{r.Key} {string.Join('/', r.Value)}")));
 
-var publishers = new List<IMqttClient>();
+var publishers = new List<WirePublisher>();
 for (var p = 0; p < publisherCount; p++)
 {
     publishers.Add(await ConnectAsync($"bench-publisher-{p}-{Guid.NewGuid():N}"));
 }
 string Topic(long seq) => $"zigbee2mqtt/bench-{seq % deviceCount}";
-MqttApplicationMessage Message(long seq) => new MqttApplicationMessageBuilder()
-    .WithTopic(Topic(seq))
-    .WithPayload(Encoding.UTF8.GetBytes(FormattableString.Invariant($$"""{"temperature":{{seq}},"humidity":{{seq}}.5}""")))
-    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-    .Build();
+byte[] Payload(long seq) => Encoding.UTF8.GetBytes(FormattableString.Invariant($$"""{"temperature":{{seq}},"humidity":{{seq}}.5}"""));
+Task PublishMessageAsync(WirePublisher publisher, long seq) => publisher.PublishAsync(Topic(seq), Payload(seq));
 
 // Warm-up 1: each device's first message registers it (ingestion asks Devices); unregistered ones publish again.
 Console.WriteLine($"Warm-up: registering {deviceCount} devices from their first messages…");
@@ -157,7 +152,7 @@ for (var round = 0; round < 12 && deviceIds.Any(d => d == Guid.Empty); round++)
         {
             // A sequence number that is ≡ i (mod devices), so the topic is bench-<i>.
             var seq = (warmSeq * deviceCount) + i + deviceCount;
-            await publishers[i % publisherCount].PublishAsync(Message(seq));
+            await PublishMessageAsync(publishers[i % publisherCount], seq);
             warmPublished++;
         }
     }
@@ -190,7 +185,7 @@ for (var k = 0; k < 2; k++, warmSeq++)
     {
         for (var i = p; i < deviceCount; i += publisherCount)
         {
-            await publishers[p].PublishAsync(Message((warmSeq * deviceCount) + i + deviceCount));
+            await PublishMessageAsync(publishers[p], (warmSeq * deviceCount) + i + deviceCount);
         }
     }));
 }
@@ -301,10 +296,9 @@ foreach (var (resource, after) in cpuAtLast.OrderByDescending(c => c.Value - cpu
     Console.WriteLine(FormattableString.Invariant($"| {resource} | {used:F1} | {used / cpuSeconds:P0} | {used / storedMessages * 1e6:F0} |"));
 }
 Console.WriteLine(FormattableString.Invariant($"| all but the load generator | {total:F1} | {total / cpuSeconds:P0} | {total / storedMessages * 1e6:F0} |"));
-foreach (var client in publishers)
+foreach (var publisher in publishers)
 {
-    await client.DisconnectAsync();
-    client.Dispose();
+    await publisher.DisposeAsync();
 }
 return 0;
 
@@ -314,7 +308,7 @@ async Task PublishAllAsync()
     publishSeconds = window.Elapsed.TotalSeconds;
 }
 
-async Task PublishAsync(IMqttClient client)
+async Task PublishAsync(WirePublisher client)
 {
     using var slots = new SemaphoreSlim(inflight);
     var pending = new List<Task>();
@@ -356,12 +350,12 @@ async Task PublishAsync(IMqttClient client)
     await Task.WhenAll(pending);
 }
 
-async Task PublishOneAsync(IMqttClient client, long seq, SemaphoreSlim slots)
+async Task PublishOneAsync(WirePublisher client, long seq, SemaphoreSlim slots)
 {
     try
     {
-        var result = await client.PublishAsync(Message(seq));
-        Interlocked.Increment(ref result.IsSuccess ? ref acked : ref failed);
+        await PublishMessageAsync(client, seq);
+        Interlocked.Increment(ref acked);
     }
     catch (Exception)
     {
@@ -432,19 +426,11 @@ int CollisionsLogged()
     return count;
 }
 
-async Task<IMqttClient> ConnectAsync(string clientId)
+async Task<WirePublisher> ConnectAsync(string clientId)
 {
     var credentials = Uri.UnescapeDataString(broker.UserInfo).Split(':', 2);
-    var client = new MqttClientFactory().CreateMqttClient();
-    await client.ConnectAsync(new MqttClientOptionsBuilder()
-        .WithTcpServer(broker.Host, broker.Port)
-        .WithCredentials(credentials[0], credentials[1])
-        .WithClientId(clientId)
-        .WithCleanSession(true)
-        .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V311)
-        .WithTimeout(TimeSpan.FromSeconds(30))
-        .Build());
-    return client;
+    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+    return await WirePublisher.ConnectAsync(broker.Host, broker.Port, credentials[0], credentials[1], clientId, timeout.Token);
 }
 
 // The home's stored readings (those whose value is at least `minValue`). Without a minimum, as the exact hourly rollup counts them:
