@@ -10,15 +10,17 @@ using Npgsql;
 // MQTT devices → Mosquitto → ingestion (2 replicas, shared subscription, QoS 1) → RabbitMQ → readings → Postgres, composed as the
 // MQTT test fixture composes it (Postgres, Redis, RabbitMQ, mosquitto as local servers; Identity, Devices, Readings, Ingestion).
 //  1. a home is created through Identity and ingestion is restarted with Mqtt__HomeId and Mqtt__RegisterUnknownDevices=true;
-//  2. warm-up: every device (zigbee2mqtt/bench-<i>) publishes until it is registered from its first message, then twice more, and
-//     every warm-up reading must be stored before the window opens;
-//  3. the window: --publishers MQTT 3.1.1 connections (WirePublisher: lean, so the generator takes little of the machine) publish {"temperature":seq,"humidity":seq+0.5} at QoS 1 at --rate messages/s for
+//  2. warm-up: every device (zigbee2mqtt/bench-<i>) publishes until it is registered from its first message, then twice more, then
+//     --warmup-seconds of steady load (the services compile their hot paths), and every warm-up reading must be stored before the
+//     window opens;
+//  3. the window: --publishers MQTT 3.1.1 connections (WirePublisher: lean, so that the generator takes little of the machine)
+//     publish {"temperature":seq,"humidity":seq+0.5} at QoS 1 at --rate messages/s for
 //     --seconds (--rate 0: as fast as the broker acknowledges, at most --max-messages), round robin over the devices; every message
 //     has its own sequence number, so every one is two distinct readings. Ingestion timestamps a message on arrival (to the ms), so
 //     the payload carries no time.
 //  4. the store is counted until it holds every published message's two readings, or stops growing: lost = expected − stored,
 //     duplicated = stored − distinct (device, metric, value); the end-to-end rate is stored messages over the time to the last stored.
-//  5. latency: about 10 messages a second are probes, timed from the publish until a query sees their reading;
+//  5. latency: about 10 messages a second go to a probe device, timed from the publish until a query sees their reading;
 //  6. CPU: user + system seconds of each resource's process trees (/proc/<pid>/stat) from the window's start to the last stored
 //     reading, per stored message; mosquitto's RSS sampled through the run (and its VmHWM).
 // Loopback only; bounded in messages and time; stops by itself.
@@ -34,6 +36,8 @@ if (Environment.GetCommandLineArgs().Any(a => a is "--help" or "-h"))
           --publishers N    MQTT connections publishing at QoS 1 (default 4)
           --inflight N      unacknowledged publishes per publisher at most (default 100)
           --settle N        seconds without a new stored reading after which the store counts as settled (default 15)
+          --warmup-seconds N  steady load before the window, so that it measures compiled services (default 20; 0: none)
+          --warmup-rate N   messages/s of that warm-up (default --rate, or 10000 with --rate 0)
         Each message is {"temperature":seq,"humidity":seq+0.5}: two readings. Ingestion stamps a message's readings with its
         arrival (ms), and Readings keeps one row per (device, metric, ts): two messages of one device stamped in the same
         millisecond become one reading, counted as lost (and as a COPY key collision). Keep each device near one message a
@@ -48,6 +52,8 @@ var deviceCount = Arg("--devices", 200);
 var publisherCount = Arg("--publishers", 4);
 var inflight = Arg("--inflight", 100);
 var settleSeconds = Arg("--settle", 15);
+var warmupSeconds = Arg("--warmup-seconds", 20);
+var warmupRate = Arg("--warmup-rate", rate > 0 ? rate : 10_000);
 const long SeqBase = 10_000_000; // window messages count from here; warm-up messages below
 
 Console.WriteLine("Starting postgres, redis, rabbitmq, mosquitto (local servers), identity, devices, readings and 2 ingestion replicas…");
@@ -134,18 +140,26 @@ for (var p = 0; p < publisherCount; p++)
 {
     publishers.Add(await ConnectAsync($"bench-publisher-{p}-{Guid.NewGuid():N}"));
 }
+// About ten messages a second go to one more device, the probe device, instead of their own: the latency probe finds them by an
+// index range of a few rows, where on a load device it would read every recent row of that device.
+const string ProbeTopic = "zigbee2mqtt/bench-probe";
+const long ProbeRegistration = 0; // the value of the probe device's registration message (load devices' warm-up values start at --devices)
 string Topic(long seq) => $"zigbee2mqtt/bench-{seq % deviceCount}";
 byte[] Payload(long seq) => Encoding.UTF8.GetBytes(FormattableString.Invariant($$"""{"temperature":{{seq}},"humidity":{{seq}}.5}"""));
-Task PublishMessageAsync(WirePublisher publisher, long seq) => publisher.PublishAsync(Topic(seq), Payload(seq));
+Task PublishMessageAsync(WirePublisher publisher, long seq, bool toProbe = false) => publisher.PublishAsync(toProbe ? ProbeTopic : Topic(seq), Payload(seq));
 
 // Warm-up 1: each device's first message registers it (ingestion asks Devices); unregistered ones publish again.
 Console.WriteLine($"Warm-up: registering {deviceCount} devices from their first messages…");
 var setupTimer = Stopwatch.StartNew();
-var deviceIds = new Guid[deviceCount];
+var deviceIds = new Guid[deviceCount + 1]; // [deviceCount]: the probe device
 long warmSeq = 0;
 var warmPublished = 0L;
 for (var round = 0; round < 12 && deviceIds.Any(d => d == Guid.Empty); round++)
 {
+    if (deviceIds[deviceCount] == Guid.Empty)
+    {
+        await PublishMessageAsync(publishers[0], ProbeRegistration, toProbe: true);
+    }
     for (var i = 0; i < deviceCount; i++)
     {
         if (deviceIds[i] == Guid.Empty)
@@ -167,10 +181,11 @@ for (var round = 0; round < 12 && deviceIds.Any(d => d == Guid.Empty); round++)
         await using var reader = await seen.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            deviceIds[(long)reader.GetDouble(1) % deviceCount] = reader.GetGuid(0);
+            var value = (long)reader.GetDouble(1);
+            deviceIds[value == ProbeRegistration ? deviceCount : value % deviceCount] = reader.GetGuid(0);
         }
     }
-    Console.WriteLine($"  round {round + 1}: {deviceIds.Count(d => d != Guid.Empty)} of {deviceCount} registered ({setupTimer.Elapsed.TotalSeconds:F0} s)");
+    Console.WriteLine($"  round {round + 1}: {deviceIds.Count(d => d != Guid.Empty)} of {deviceCount} registered, and the probe device {(deviceIds[deviceCount] == Guid.Empty ? "not yet" : "too")} ({setupTimer.Elapsed.TotalSeconds:F0} s)");
 }
 if (deviceIds.Any(d => d == Guid.Empty))
 {
@@ -199,7 +214,26 @@ if (await StoredAsync(round2From) < 4L * deviceCount)
     Console.WriteLine($"Only {await StoredAsync(round2From)} of {4 * deviceCount} warm-up readings were stored in 2 minutes: giving up.");
     return 1;
 }
-var warmStored = await SettleAsync(0, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(3));
+var probes = new ConcurrentQueue<(long Seq, long PublishedAt)>();
+var nextSeq = -1L;
+var acked = 0L;
+var failed = 0L;
+var lastProbe = 0L;
+// Warm-up 3: steady load, so that the window measures the services' steady state. Freshly started, they spend their first 15–20 s
+// under load compiling their hot paths again (tiered JIT): up to half of their CPU, and most of Devices'.
+if (warmupSeconds > 0)
+{
+    Console.WriteLine($"  {warmupRate:N0} messages/s for {warmupSeconds} s, so that the services' hot paths are compiled (tiered JIT) before the window…");
+    var warmFrom = (warmSeq * deviceCount) + deviceCount;
+    await PublishAllAsync(warmFrom, warmupRate, warmupSeconds, Math.Min((long)warmupRate * warmupSeconds, SeqBase - warmFrom), probe: false);
+    if (failed > 0)
+    {
+        Console.WriteLine($"  {failed:N0} warm-up messages were not acknowledged by the broker: giving up.");
+        return 1;
+    }
+    (nextSeq, acked) = (-1, 0);
+}
+var warmStored = await SettleAsync(0, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(3));
 Console.WriteLine($"  warm-up stored {warmStored:N0} readings; set-up took {setupTimer.Elapsed.TotalSeconds:F0} s");
 
 // The window.
@@ -209,15 +243,9 @@ Console.WriteLine(rate > 0
 var rssStart = BrokerRss();
 var rssPeak = rssStart;
 var cpuStart = ProcessCpu.ByResource(roots);
-var probes = new ConcurrentQueue<(long Seq, long PublishedAt)>();
 var latencies = new List<double>();
 var window = Stopwatch.StartNew();
-var nextSeq = -1L;
-var acked = 0L;
-var failed = 0L;
-var lastProbe = 0L;
-var publishSeconds = 0.0;
-var publishing = PublishAllAsync();
+var publishing = PublishAllAsync(SeqBase, rate, seconds, maxMessages, probe: true);
 using var stopProbing = new CancellationTokenSource();
 var probing = ProbeAsync(stopProbing.Token);
 var collisionsBefore = CollisionsLogged();
@@ -262,6 +290,7 @@ var (windowRows, distinctRows) = await DistinctAsync();
 var rssHwm = BrokerRss("VmHWM:");
 var collisions = CollisionsLogged() - collisionsBefore;
 var published = Interlocked.Read(ref acked);
+var publishSeconds = await publishing;
 var lost = Math.Max(0, (2 * published) - windowRows);
 var duplicated = windowRows - distinctRows;
 var storedMessages = windowRows / 2.0;
@@ -302,13 +331,16 @@ foreach (var publisher in publishers)
 }
 return 0;
 
-async Task PublishAllAsync()
+// Publishes messages firstSeq, firstSeq + 1, … from every publisher (at `perSecond` all together, or as fast as acknowledged when 0)
+// for `forSeconds`, at most `most`; returns the seconds it took.
+async Task<double> PublishAllAsync(long firstSeq, int perSecond, int forSeconds, long most, bool probe)
 {
-    await Task.WhenAll(publishers.Select(client => Task.Run(() => PublishAsync(client))));
-    publishSeconds = window.Elapsed.TotalSeconds;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(publishers.Select(client => Task.Run(() => PublishAsync(client, firstSeq, perSecond, forSeconds, most, probe))));
+    return clock.Elapsed.TotalSeconds;
 }
 
-async Task PublishAsync(WirePublisher client)
+async Task PublishAsync(WirePublisher client, long firstSeq, int rate, int seconds, long maxMessages, bool probe)
 {
     using var slots = new SemaphoreSlim(inflight);
     var pending = new List<Task>();
@@ -337,11 +369,13 @@ async Task PublishAsync(WirePublisher client)
         }
         await slots.WaitAsync();
         var publishedAt = Stopwatch.GetTimestamp();
-        if (Stopwatch.GetElapsedTime(Interlocked.Read(ref lastProbe)).TotalMilliseconds >= 100 && Interlocked.Exchange(ref lastProbe, publishedAt) != publishedAt)
+        // Every 100 ms a message goes to the probe device (the warm-up's too, so that both replicas know it); the window times them.
+        var toProbe = Stopwatch.GetElapsedTime(Interlocked.Read(ref lastProbe)).TotalMilliseconds >= 100 && Interlocked.Exchange(ref lastProbe, publishedAt) != publishedAt;
+        if (toProbe && probe)
         {
-            probes.Enqueue((SeqBase + seq, publishedAt));
+            probes.Enqueue((firstSeq + seq, publishedAt));
         }
-        pending.Add(PublishOneAsync(client, SeqBase + seq, slots));
+        pending.Add(PublishOneAsync(client, firstSeq + seq, toProbe, slots));
         if (pending.Count > 10_000)
         {
             pending.RemoveAll(t => t.IsCompleted);
@@ -350,11 +384,11 @@ async Task PublishAsync(WirePublisher client)
     await Task.WhenAll(pending);
 }
 
-async Task PublishOneAsync(WirePublisher client, long seq, SemaphoreSlim slots)
+async Task PublishOneAsync(WirePublisher client, long seq, bool toProbe, SemaphoreSlim slots)
 {
     try
     {
-        await PublishMessageAsync(client, seq);
+        await PublishMessageAsync(client, seq, toProbe);
         Interlocked.Increment(ref acked);
     }
     catch (Exception)
@@ -384,10 +418,10 @@ async Task<int> ProbeAsync(CancellationToken stop)
             continue;
         }
         await using var seen = db.CreateCommand(
-            "SELECT value FROM readings WHERE device_id = ANY($1) AND metric = 'temperature' AND ts >= $2 AND value = ANY($3)");
-        seen.Parameters.Add(new() { Value = waiting.Select(w => deviceIds[w.Seq % deviceCount]).Distinct().ToArray() });
+            "SELECT value FROM readings WHERE device_id = $1 AND metric = 'temperature' AND ts >= $2 AND value = ANY($3)");
+        seen.Parameters.Add(new() { Value = deviceIds[deviceCount] });
         // A reading's time is its message's arrival at ingestion (same clock), so nothing older than the oldest waiting probe's
-        // publish can be one: the query reads only the recent rows of those devices, not all since the window opened.
+        // publish can be one: the query reads only the probe device's recent rows, a few dozen.
         seen.Parameters.Add(new() { Value = DateTime.UtcNow - Stopwatch.GetElapsedTime(waiting.Min(w => w.PublishedAt)) - TimeSpan.FromSeconds(5) });
         seen.Parameters.Add(new() { Value = waiting.Select(w => (double)w.Seq).ToArray() });
         var found = new HashSet<long>();
