@@ -50,6 +50,7 @@ internal sealed class MqttSubscriber(
         while (!stoppingToken.IsCancellationRequested)
         {
             using var client = new MqttClientFactory().CreateMqttClient();
+            var transport = new MqttSocketTransport();
             using var connectionLost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             // At most ReceiveMaximum messages are unacknowledged, so the queue never blocks the client's receive loop for long.
             var received = Channel.CreateBounded<Received>(new BoundedChannelOptions(_options.ReceiveMaximum) { SingleReader = true, SingleWriter = true });
@@ -66,8 +67,8 @@ internal sealed class MqttSubscriber(
             Task? handling = null;
             try
             {
-                handling = HandleAsync(received.Reader, client, connectionLost.Token);
-                await client.ConnectAsync(ClientOptions(), stoppingToken);
+                handling = HandleAsync(received.Reader, client, transport, connectionLost.Token);
+                await client.ConnectAsync(ClientOptions(transport), stoppingToken);
                 var subscribe = new MqttClientSubscribeOptionsBuilder();
                 foreach (var filter in filters)
                 {
@@ -119,8 +120,9 @@ internal sealed class MqttSubscriber(
         }
     }
 
-    private MqttClientOptions ClientOptions() => new MqttClientOptionsBuilder()
+    private MqttClientOptions ClientOptions(MqttSocketTransport transport) => new MqttClientOptionsBuilder()
         .WithTcpServer(connection.Host, connection.Port)
+        .WithStreamProvider(transport)
         .WithCredentials(connection.UserName, connection.Password)
         .WithClientId(connection.ClientId)
         // MQTT 5, clean start off and a session that never expires: the subscriptions and unacknowledged messages outlive a disconnect.
@@ -157,7 +159,7 @@ internal sealed class MqttSubscriber(
     }
 
     /// <summary>Handles the messages of one connection in batches until it is lost; a batch not confirmed by then is left unacknowledged.</summary>
-    private async Task HandleAsync(ChannelReader<Received> reader, IMqttClient client, CancellationToken connectionLost)
+    private async Task HandleAsync(ChannelReader<Received> reader, IMqttClient client, MqttSocketTransport transport, CancellationToken connectionLost)
     {
         var most = Math.Clamp(_options.MaxBatchMessages, 1, Math.Max(1, _options.ReceiveMaximum / 2));
         var batch = new List<Received>(most);
@@ -176,9 +178,19 @@ internal sealed class MqttSubscriber(
             try
             {
                 await ForwardAsync(batch, client, connectionLost);
-                foreach (var received in batch)
+                // The batch's PUBACKs leave together, in one socket write.
+                var stream = transport.Stream!;
+                await stream.HoldWritesAsync(connectionLost);
+                try
                 {
-                    await received.Args.AcknowledgeAsync(connectionLost);
+                    foreach (var received in batch)
+                    {
+                        await received.Args.AcknowledgeAsync(connectionLost);
+                    }
+                }
+                finally
+                {
+                    await stream.SendHeldAsync(connectionLost);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !connectionLost.IsCancellationRequested)
