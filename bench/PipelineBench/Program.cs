@@ -13,11 +13,14 @@ using NpgsqlTypes;
 //  3. the raw binary-COPY rate of the same number of rows into the same table, in the same run; and the ratio.
 // CPU seconds per process tree show where the time goes. Loopback only; bounded in time; stops by itself.
 // Usage: dotnet run -c Release --project bench/PipelineBench -- [--seconds 60] [--workers 8] [--batch 1000] [--latency-seconds 30] [--rate 100000]
+//        [--warmup-seconds 20]
 var seconds = Arg("--seconds", 60);
 var workers = Arg("--workers", 8);
 var batch = Arg("--batch", 1000);
 var latencySeconds = Arg("--latency-seconds", 30);
 var rate = Arg("--rate", 0); // readings/s offered in the sustained phase; 0 = as fast as ingestion answers (the broker's backlog then grows)
+// Freshly started services spend their first 15–20 s under load compiling their hot paths again (tiered JIT): the window should not.
+var warmupSeconds = Arg("--warmup-seconds", 20);
 
 Console.WriteLine("Starting the AppHost composition (Aspire, servers as local processes, Release builds)…");
 // The services log warnings and errors only; they go to a file, for when a run goes wrong.
@@ -46,8 +49,8 @@ await using var db = NpgsqlDataSource.Create(await app.GetConnectionStringAsync(
 var probeDevice = devices[^1];
 var loadDevices = devices.Take(workers).ToArray();
 
-Console.WriteLine($"Warm-up: {workers} HTTP hubs, batches of {batch}, 5 s…");
-var warmUp = await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch }, TimeSpan.FromSeconds(5));
+Console.WriteLine($"Warm-up: {workers} HTTP hubs, batches of {batch}, {warmupSeconds} s, so that the services' hot paths are compiled (tiered JIT)…");
+var warmUp = await RunLoadAsync(new IngestLoadOptions { HttpWorkers = workers, StreamWorkers = 0, BatchSize = batch }, TimeSpan.FromSeconds(warmupSeconds));
 // Every warm-up reading must be committed before the window opens, or its late commits would count as the window's.
 await WaitForStoredAsync(warmUp.Acknowledged);
 await DrainAsync();
