@@ -54,9 +54,12 @@ public sealed class MqttSocketTransportTests : IAsyncLifetime
 
         var read = new List<byte>();
         var buffer = new byte[3]; // as MQTTnet reads: a fixed header, then a body
+        // A stream that lost bytes would wait for more forever: fail instead.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
         while (read.Count < sent.Length)
         {
-            var n = await _stream.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, sent.Length - read.Count)), TestContext.Current.CancellationToken);
+            var n = await _stream.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, sent.Length - read.Count)), timeout.Token);
             Assert.True(n > 0);
             read.AddRange(buffer.AsSpan(0, n).ToArray());
         }
