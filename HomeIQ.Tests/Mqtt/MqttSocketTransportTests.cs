@@ -29,7 +29,7 @@ public sealed class MqttSocketTransportTests : IAsyncLifetime
     [Fact]
     public async Task HeldWritesReachThePeerOnlyOnceSentAndInOrder()
     {
-        await _stream.HoldWritesAsync(CancellationToken.None);
+        _stream.HoldWrites();
         for (byte id = 1; id <= 100; id++)
         {
             await _stream.WriteAsync(new byte[] { 0x40, 0x02, 0x00, id }, TestContext.Current.CancellationToken); // PUBACK

@@ -12,7 +12,7 @@ namespace HomeIQ.Ingestion.Mqtt;
 /// <list type="bullet">
 /// <item>reads are buffered: MQTTnet reads each packet's fixed header and body with separate reads, which on a bare socket are
 /// two or three system calls a message;</item>
-/// <item>writes can be held and sent together (<see cref="MqttSocketStream.HoldWritesAsync"/>): a batch's PUBACKs leave in one socket
+/// <item>writes can be held and sent together (<see cref="MqttSocketStream.HoldWrites"/>): a batch's PUBACKs leave in one socket
 /// write instead of one each, which also spares the broker a wake-up and a read per acknowledgement.</item>
 /// </list>
 /// One per connection attempt; <see cref="Stream"/> is the stream of the latest connect.
@@ -65,14 +65,9 @@ internal sealed class MqttSocketStream(Socket socket) : Stream, IMqttClientStrea
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>From now on writes wait in memory until <see cref="SendHeldAsync"/>.</summary>
-    public async Task HoldWritesAsync(CancellationToken cancellationToken)
-    {
-        await _writing.WaitAsync(cancellationToken);
-        _holding = true;
-        _writing.Release();
-    }
+    public void HoldWrites() => Volatile.Write(ref _holding, true);
 
-    /// <summary>Sends what was written since <see cref="HoldWritesAsync"/> in one socket write, and writes go straight out again.</summary>
+    /// <summary>Sends what was written since <see cref="HoldWrites"/> in one socket write, and writes go straight out again.</summary>
     public async Task SendHeldAsync(CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(CancellationToken.None);

@@ -180,7 +180,7 @@ internal sealed class MqttSubscriber(
                 await ForwardAsync(batch, client, connectionLost);
                 // The batch's PUBACKs leave together, in one socket write.
                 var stream = transport.Stream!;
-                await stream.HoldWritesAsync(connectionLost);
+                stream.HoldWrites();
                 try
                 {
                     foreach (var received in batch)
