@@ -1,10 +1,11 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace HomeIQ.Tests.Pipeline;
 
@@ -76,10 +77,28 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
         await Task.WhenAll(workers);
     }
 
-    /// <summary>One reading per call: each device has its own clock of microseconds from <paramref name="start"/>, so no two readings share a key.</summary>
-    private string Reading(Guid device, DateTimeOffset start, long n, long? sequence) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{{\"deviceId\":\"{device}\",\"metric\":\"{options.Metric}\",\"value\":{20 + n % 100 / 10.0},\"unit\":\"{options.Unit}\",\"timestamp\":\"{start.AddTicks(n * 10):O}\"{(sequence is { } s ? $",\"sequence\":{s}" : "")}}}");
+    /// <summary>
+    /// Writes readings <paramref name="from"/> … <paramref name="to"/> of <paramref name="device"/> as one batch's JSON, straight into
+    /// <paramref name="body"/> as UTF-8: the load generator shares the machine with the services it measures, so it builds no strings.
+    /// Each device has its own clock of microseconds from <paramref name="start"/>, so no two readings share a key.
+    /// </summary>
+    private void WriteBatch(ArrayBufferWriter<byte> body, Guid device, DateTimeOffset start, long from, long to, bool withSequence)
+    {
+        body.ResetWrittenCount();
+        body.Write("{\"readings\":["u8);
+        for (var n = from; n <= to; n++)
+        {
+            var span = body.GetSpan(512);
+            long? sequence = withSequence ? n : null;
+            var written = Utf8.TryWrite(span, CultureInfo.InvariantCulture,
+                $"{(n == from ? "" : ",")}{{\"deviceId\":\"{device}\",\"metric\":\"{options.Metric}\",\"value\":{20 + n % 100 / 10.0},\"unit\":\"{options.Unit}\",\"timestamp\":\"{start.AddTicks(n * 10):O}\"{(withSequence ? ",\"sequence\":" : "")}{sequence}}}",
+                out var length)
+                ? length
+                : throw new InvalidOperationException("A reading did not fit in 512 bytes.");
+            body.Advance(written);
+        }
+        body.Write("]}"u8);
+    }
 
     /// <summary>Where this load's readings of <paramref name="device"/> start: two minutes ago, or after the last load's.</summary>
     private static DateTimeOffset ClockStart(Guid device)
@@ -97,6 +116,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
         http.DefaultRequestHeaders.Add("X-Hub-Key", hubKey);
         long next = 0;
         var clock = ClockStart(device);
+        var body = new ArrayBufferWriter<byte>(options.BatchSize * 160);
         var paced = Stopwatch.StartNew();
         long batches = 0;
         while (!stop.IsCancellationRequested)
@@ -114,12 +134,8 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
                     }
                 }
             }
-            var body = new StringBuilder("{\"readings\":[");
-            for (var i = 0; i < options.BatchSize; i++)
-            {
-                body.Append(i == 0 ? "" : ",").Append(Reading(device, clock, next++, sequence: null));
-            }
-            var batch = body.Append("]}").ToString();
+            WriteBatch(body, device, clock, next, next + options.BatchSize - 1, withSequence: false);
+            next += options.BatchSize;
             // The same batch until it is accepted: resending is safe because the store keeps one row per reading.
             while (true)
             {
@@ -127,7 +143,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
                 Interlocked.Increment(ref _sent);
                 try
                 {
-                    using var content = new StringContent(batch, Encoding.UTF8, "application/json");
+                    using var content = new ReadOnlyMemoryContent(body.WrittenMemory) { Headers = { ContentType = new("application/json") { CharSet = "utf-8" } } };
                     using var response = await http.PostAsync("/api/v1/ingest/readings", content, giveUp);
                     if (response.StatusCode == HttpStatusCode.Accepted)
                     {
@@ -183,6 +199,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
         long generated = 0; // sequences 1..generated exist; all above `confirmed` must be (re)sent
         long confirmed = 0;
         var clock = ClockStart(device);
+        var frame = new ArrayBufferWriter<byte>(options.StreamFrameSize * 180);
         var endpoint = new UriBuilder(gateway) { Scheme = gateway.Scheme == "https" ? "wss" : "ws", Path = "/api/v1/ingest/stream" }.Uri;
         while (!(stop.IsCancellationRequested && confirmed == generated))
         {
@@ -218,7 +235,7 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
                     if (sentUpTo < generated)
                     {
                         var upTo = Math.Min(generated, sentUpTo + options.StreamFrameSize);
-                        await SendFrameAsync(socket, device, clock, sentUpTo + 1, upTo, giveUp);
+                        await SendFrameAsync(socket, frame, device, clock, sentUpTo + 1, upTo, giveUp);
                         sentUpTo = upTo;
                     }
                     else if (!stop.IsCancellationRequested && generated - Interlocked.Read(ref confirmed) < options.StreamWindow)
@@ -251,15 +268,11 @@ public sealed class IngestLoad(Uri gateway, string hubKey, IReadOnlyList<Guid> d
         ClockUsed(device, clock, generated);
     }
 
-    private async Task SendFrameAsync(ClientWebSocket socket, Guid device, DateTimeOffset clock, long from, long to, CancellationToken ct)
+    private async Task SendFrameAsync(ClientWebSocket socket, ArrayBufferWriter<byte> frame, Guid device, DateTimeOffset clock, long from, long to, CancellationToken ct)
     {
-        var frame = new StringBuilder("{\"readings\":[");
-        for (var sequence = from; sequence <= to; sequence++)
-        {
-            frame.Append(sequence == from ? "" : ",").Append(Reading(device, clock, sequence, sequence));
-        }
+        WriteBatch(frame, device, clock, from, to, withSequence: true);
         Interlocked.Increment(ref _sent);
-        await socket.SendAsync(Encoding.UTF8.GetBytes(frame.Append("]}").ToString()), WebSocketMessageType.Text, true, ct);
+        await socket.SendAsync(frame.WrittenMemory, WebSocketMessageType.Text, true, ct);
     }
 
     private async Task ReceiveAcksAsync(ClientWebSocket socket, CancellationToken ct, Action<long> onConfirmed)
