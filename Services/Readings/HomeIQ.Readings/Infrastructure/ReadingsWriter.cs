@@ -1,8 +1,8 @@
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
 using HomeIQ.EventBus.Postgres;
+using HomeIQ.Postgres;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace HomeIQ.Readings.Infrastructure;
 
@@ -126,7 +126,7 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
     internal static async Task CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<SensorReadingsReceived> events, DateTimeOffset now,
         BatchSummary? summary, CancellationToken cancellationToken)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(
+        await using var copy = await BinaryCopyWriter.BeginAsync(connection,
             $"COPY {table} (home_id, device_id, metric, ts, value, unit, seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var @event in events)
         {
@@ -137,24 +137,24 @@ internal sealed class ReadingsWriter(NpgsqlDataSource db, ReadingPartitions part
                     continue;
                 }
                 summary?.Add(@event.HomeId, reading);
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(@event.HomeId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(reading.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(reading.Metric, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(reading.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(reading.Value, NpgsqlDbType.Double, cancellationToken);
-                await importer.WriteAsync(reading.Unit ?? "", NpgsqlDbType.Text, cancellationToken);
+                await copy.StartRowAsync(7, cancellationToken);
+                copy.WriteUuid(@event.HomeId);
+                copy.WriteUuid(reading.DeviceId);
+                copy.WriteText(reading.Metric);
+                copy.WriteTimestampTz(reading.Timestamp);
+                copy.WriteDouble(reading.Value);
+                copy.WriteText(reading.Unit ?? "");
                 if (reading.Sequence is { } sequence)
                 {
-                    await importer.WriteAsync(sequence, NpgsqlDbType.Bigint, cancellationToken);
+                    copy.WriteInt64(sequence);
                 }
                 else
                 {
-                    await importer.WriteNullAsync(cancellationToken);
+                    copy.WriteNull();
                 }
             }
         }
-        await importer.CompleteAsync(cancellationToken);
+        await copy.CompleteAsync(cancellationToken);
     }
 
     private async Task WriteThroughStagingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SensorReadingsReceived> events,
