@@ -17,6 +17,12 @@ internal readonly record struct Finding(AnomalyKind Kind, bool Resolved, long Ti
 /// </summary>
 internal sealed class AnomalyDetector(DetectorOptions options)
 {
+    // The limits of the metric and unit of the previous reading: readings of one series come together, and a batch's strings are
+    // shared, so most readings skip the lookup. One immutable entry, replaced whole, so concurrent callers never see half of one.
+    private LimitsEntry? _lastLimits;
+
+    private sealed record LimitsEntry(string Metric, string Unit, PlausibleLimits? Limits);
+
     public DetectorOptions Options { get; } = options;
 
     /// <summary>Learns and judges one reading; appends what it raised or resolved. Returns false when the reading was ignored as not newer.</summary>
@@ -145,7 +151,7 @@ internal sealed class AnomalyDetector(DetectorOptions options)
 
     private bool JudgePlausible(SeriesState s, string metric, string unit, double value, long ticks, double gapSeconds, List<Finding> findings)
     {
-        if (PlausibleLimits.For(metric, unit) is not { } limits)
+        if (LimitsFor(metric, unit) is not { } limits)
         {
             return true;
         }
@@ -165,6 +171,16 @@ internal sealed class AnomalyDetector(DetectorOptions options)
             findings.Add(new Finding(AnomalyKind.Implausible, false, ticks, AnomalySeverity.High, why, value, limits.Min, limits.Max));
         }
         return false;
+    }
+
+    private PlausibleLimits? LimitsFor(string metric, string unit)
+    {
+        var last = _lastLimits;
+        if (last is null || !string.Equals(last.Metric, metric, StringComparison.Ordinal) || !string.Equals(last.Unit, unit, StringComparison.Ordinal))
+        {
+            _lastLimits = last = new LimitsEntry(metric, unit, PlausibleLimits.For(metric, unit));
+        }
+        return last.Limits;
     }
 
     private void JudgeLevel(SeriesState s, double value, long ticks, List<Finding> findings)

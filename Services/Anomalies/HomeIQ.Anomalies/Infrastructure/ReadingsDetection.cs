@@ -41,7 +41,9 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         var fresh = await RecordInInboxAsync(connection, transaction, events, ct);
         // Each series' readings in arrival order, then in time order (usually they already are), so readings of one batch that
         // arrive out of order are still learned in order. Grouping costs one lookup a reading; sorting the whole batch cost more.
+        // Readings of one series usually come together: the previous reading's list is reused without hashing the metric again.
         var series = new Dictionary<(Guid, string), List<Item>>();
+        List<Item>? last = null;
         foreach (var @event in events)
         {
             if (!fresh.Contains(@event.Id))
@@ -52,12 +54,15 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
             {
                 if (r is { Metric.Length: > 0 and <= 200 } && r.DeviceId != Guid.Empty && double.IsFinite(r.Value) && !r.Metric.Contains('\0', StringComparison.Ordinal))
                 {
-                    var key = (r.DeviceId, r.Metric);
-                    if (!series.TryGetValue(key, out var items))
+                    if (last is null || last[^1].DeviceId != r.DeviceId || !string.Equals(last[^1].Metric, r.Metric, StringComparison.Ordinal))
                     {
-                        series[key] = items = [];
+                        var key = (r.DeviceId, r.Metric);
+                        if (!series.TryGetValue(key, out last))
+                        {
+                            series[key] = last = [];
+                        }
                     }
-                    items.Add(new Item(@event.HomeId, r.DeviceId, r.Metric, r.Unit ?? "", r.Value, r.Timestamp.UtcTicks));
+                    last.Add(new Item(@event.HomeId, r.DeviceId, r.Metric, r.Unit ?? "", r.Value, r.Timestamp.UtcTicks));
                 }
             }
         }
@@ -156,19 +161,27 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         var findings = new List<Finding>();
         var changed = new Dictionary<(Guid, string), (Guid HomeId, SeriesState State)>();
         var raised = new List<(Item Item, Finding Finding)>();
-        foreach (var item in series.SelectMany(items => items))
+        foreach (var items in series)
         {
-            var key = (item.DeviceId, item.Metric);
+            var key = (items[0].DeviceId, items[0].Metric);
             var state = states[key];
-            findings.Clear();
-            if (!detector.Observe(state, item.Metric, item.Unit, item.Value, item.Ticks, findings))
+            Guid? home = null;
+            foreach (var item in items)
             {
-                continue;
+                findings.Clear();
+                if (!detector.Observe(state, item.Metric, item.Unit, item.Value, item.Ticks, findings))
+                {
+                    continue;
+                }
+                home = item.HomeId;
+                foreach (var finding in findings)
+                {
+                    raised.Add((item, finding));
+                }
             }
-            changed[key] = (item.HomeId, state);
-            foreach (var finding in findings)
+            if (home is { } homeId)
             {
-                raised.Add((item, finding));
+                changed[key] = (homeId, state);
             }
         }
         await SaveAsync(connection, transaction, changed, ct);

@@ -1,4 +1,5 @@
 using HomeIQ.Contracts;
+using System.Runtime.InteropServices;
 using Npgsql;
 
 namespace HomeIQ.Readings.Infrastructure;
@@ -11,8 +12,13 @@ namespace HomeIQ.Readings.Infrastructure;
 internal sealed class BatchSummary
 {
     private readonly Dictionary<(Guid Device, string Metric, DateTime Bucket), Hour> _hours = [];
-    private readonly Dictionary<(Guid Device, string Metric), (Guid Home, SensorReading Reading)> _newest = [];
+    private readonly Dictionary<(Guid Device, string Metric), Newest> _newest = [];
     private readonly Dictionary<Guid, int> _perHome = [];
+    // Readings of one device metric usually come together: the previous reading's series and hour are reused without hashing the
+    // metric again (those lookups were a tenth of Readings' CPU in a profile of the pipeline benchmark).
+    private Newest? _lastSeries;
+    private Hour? _lastHour;
+    private DateTime _lastBucket;
 
     private sealed class Hour(Guid home, double value)
     {
@@ -23,23 +29,45 @@ internal sealed class BatchSummary
         public long Count { get; set; }
     }
 
+    /// <summary>A device metric's newest reading so far, and the home it came from.</summary>
+    private sealed class Newest(Guid home, SensorReading reading)
+    {
+        public Guid Home { get; set; } = home;
+        public SensorReading Reading { get; set; } = reading;
+    }
+
     public void Add(Guid home, SensorReading reading)
     {
-        var ts = reading.Timestamp.UtcDateTime;
-        var bucket = new DateTime(ts.Ticks - ts.Ticks % TimeSpan.TicksPerHour, DateTimeKind.Utc);
-        if (!_hours.TryGetValue((reading.DeviceId, reading.Metric, bucket), out var hour))
+        var ticks = reading.Timestamp.UtcTicks;
+        var bucket = new DateTime(ticks - ticks % TimeSpan.TicksPerHour, DateTimeKind.Utc);
+        var series = _lastSeries;
+        if (series is null || series.Reading.DeviceId != reading.DeviceId || !string.Equals(series.Reading.Metric, reading.Metric, StringComparison.Ordinal))
         {
-            _hours[(reading.DeviceId, reading.Metric, bucket)] = hour = new Hour(home, reading.Value);
+            _lastHour = null;
+            if (!_newest.TryGetValue((reading.DeviceId, reading.Metric), out series))
+            {
+                _newest[(reading.DeviceId, reading.Metric)] = series = new Newest(home, reading);
+            }
+            _lastSeries = series;
+        }
+        if (series.Reading.Timestamp < reading.Timestamp)
+        {
+            (series.Home, series.Reading) = (home, reading);
+        }
+        var hour = _lastHour;
+        if (hour is null || _lastBucket != bucket)
+        {
+            if (!_hours.TryGetValue((reading.DeviceId, reading.Metric, bucket), out hour))
+            {
+                _hours[(reading.DeviceId, reading.Metric, bucket)] = hour = new Hour(home, reading.Value);
+            }
+            (_lastHour, _lastBucket) = (hour, bucket);
         }
         hour.Min = Math.Min(hour.Min, reading.Value);
         hour.Max = Math.Max(hour.Max, reading.Value);
         hour.Sum += reading.Value;
         hour.Count++;
-        if (!_newest.TryGetValue((reading.DeviceId, reading.Metric), out var newest) || newest.Reading.Timestamp < reading.Timestamp)
-        {
-            _newest[(reading.DeviceId, reading.Metric)] = (home, reading);
-        }
-        _perHome[home] = _perHome.GetValueOrDefault(home) + 1;
+        CollectionsMarshal.GetValueRefOrAddDefault(_perHome, home, out _)++;
     }
 
     /// <summary>Merges the hours into <c>readings_1h</c> and the newest values into <c>readings_latest</c>, in key order.</summary>
