@@ -37,10 +37,14 @@ foreach (var service in (string[])["identity", "devices", "ingestion", "readings
     builder.CreateResourceBuilder<ProjectResource>(service).WithEnvironment("Logging__LogLevel__Default", "Warning");
 }
 await using var app = await builder.BuildAsync();
-await app.StartAsync();
-foreach (var service in (string[])["ingestion", "readings", "gateway", .. analytics])
+// A server or service that never comes up (see the service log) ends the run instead of holding it forever.
+using (var startTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(7)))
 {
-    await app.ResourceNotifications.WaitForResourceHealthyAsync(service);
+    await app.StartAsync(startTimeout.Token);
+    foreach (var service in (string[])["ingestion", "readings", "gateway", .. analytics])
+    {
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(service, startTimeout.Token);
+    }
 }
 
 var gateway = app.GetEndpoint("gateway", "http");
