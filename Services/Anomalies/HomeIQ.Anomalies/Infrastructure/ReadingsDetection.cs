@@ -40,8 +40,8 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var fresh = await RecordInInboxAsync(connection, transaction, events, ct);
         // Each series' readings in arrival order, then in time order (usually they already are), so readings of one batch that
-        // arrive out of order are still learned in order. Grouping costs one lookup a reading; sorting the whole batch cost more.
-        // Readings of one series usually come together: the previous reading's list is reused without hashing the metric again.
+        // arrive out of order are still learned in order. Grouping costs a lookup only where the series changes from the previous
+        // reading's (readings of one series usually come together); sorting the whole batch cost more.
         var series = new Dictionary<(Guid, string), List<Item>>();
         List<Item>? last = null;
         foreach (var @event in events)
