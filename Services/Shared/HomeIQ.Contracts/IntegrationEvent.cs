@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace HomeIQ.Contracts;
 
 /// <summary>
@@ -21,9 +23,11 @@ public sealed class EventNameAttribute(string name) : Attribute
     public string Name { get; } = name;
 }
 
-/// <summary>Looks up event names.</summary>
+/// <summary>Looks up event names (read from the attribute once per type: a publish on the hot path must not reflect).</summary>
 public static class EventNames
 {
+    private static readonly ConcurrentDictionary<Type, string> Names = new();
+
     /// <summary>The name of <typeparamref name="T"/>.</summary>
     public static string Of<T>() where T : IntegrationEvent => Of(typeof(T));
 
@@ -31,8 +35,11 @@ public static class EventNames
     public static string Of(Type eventType)
     {
         ArgumentNullException.ThrowIfNull(eventType);
-        return eventType.GetCustomAttributes(typeof(EventNameAttribute), inherit: false) is [EventNameAttribute attribute, ..]
+        return Names.GetOrAdd(eventType, Read);
+    }
+
+    private static string Read(Type eventType) =>
+        eventType.GetCustomAttributes(typeof(EventNameAttribute), inherit: false) is [EventNameAttribute attribute, ..]
             ? attribute.Name
             : throw new InvalidOperationException($"{eventType.Name} has no [EventName(\"…\")]; every integration event needs a versioned name.");
-    }
 }
