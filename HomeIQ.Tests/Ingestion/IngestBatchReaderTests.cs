@@ -127,4 +127,29 @@ public sealed class IngestBatchReaderTests
 
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long?)i), readings.Select(r => r.Sequence));
     }
+
+    [Theory]
+    [InlineData("exact")]
+    [InlineData("one more")]
+    [InlineData("one less")]
+    [InlineData("far too small")]
+    [InlineData("absurdly large")]
+    public async Task ADeclaredLengthIsOnlyAHintTheWholeBodyIsReadWhateverItSays(string declaredAs)
+    {
+        var json = Encoding.UTF8.GetBytes("{\"readings\":[" + string.Join(",", Enumerable.Range(0, 2000).Select(i =>
+            $$"""{"deviceId":"{{Device}}","metric":"temperature","value":{{i}},"unit":"°C","timestamp":"{{Now}}","sequence":{{i}}}""")) + "]}");
+        long declared = declaredAs switch
+        {
+            "exact" => json.Length,
+            "one more" => json.Length + 1,
+            "one less" => json.Length - 1,
+            "far too small" => 1000,
+            _ => long.MaxValue,
+        };
+
+        var readings = await IngestBatchReader.ReadAsync(new MemoryStream(json), TestContext.Current.CancellationToken, declared);
+
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long?)i), readings.Select(r => r.Sequence));
+        Assert.Equal(IngestBatchReader.Parse(json), readings);
+    }
 }

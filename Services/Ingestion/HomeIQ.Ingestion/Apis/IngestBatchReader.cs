@@ -16,10 +16,16 @@ internal static class IngestBatchReader
 {
     private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false };
 
-    /// <summary>Reads the whole body (at most Kestrel's body size limit), then parses it.</summary>
-    public static async Task<List<SensorReading>> ReadAsync(Stream body, CancellationToken cancellationToken)
+    /// <summary>The largest first buffer a declared length rents; a larger body grows it as it arrives.</summary>
+    private const int MaxFirstBuffer = 1024 * 1024;
+
+    /// <summary>
+    /// Reads the whole body (at most Kestrel's body size limit), then parses it. <paramref name="declaredLength"/> (the request's
+    /// Content-Length) sizes the first buffer, so a body is read without growing and copying the buffer on the way; it is only a hint.
+    /// </summary>
+    public static async Task<List<SensorReading>> ReadAsync(Stream body, CancellationToken cancellationToken, long? declaredLength = null)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(declaredLength is > 0 and var declared ? (int)Math.Min(declared, MaxFirstBuffer - 1) + 1 : 64 * 1024);
         var length = 0;
         try
         {
