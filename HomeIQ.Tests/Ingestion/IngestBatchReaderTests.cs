@@ -102,7 +102,7 @@ public sealed class IngestBatchReaderTests
 
         var expected = await JsonSerializer.DeserializeAsync(new MemoryStream(withMark), IngestJsonContext.Default.IngestBatch, TestContext.Current.CancellationToken);
 
-        Assert.Equal(expected!.Readings, await IngestBatchReader.ReadAsync(new MemoryStream(withMark), TestContext.Current.CancellationToken));
+        Assert.Equal(expected!.Readings, await IngestBatchReader.ReadAsync(new MemoryStream(withMark), declaredLength: null, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class IngestBatchReaderTests
             $$"""{"deviceId":"{{Device}}","metric":"temperature","value":{{i}},"unit":"°C","timestamp":"{{Now}}","sequence":{{i}}}""")) + "]}");
         Assert.True(json.Length > 128 * 1024);
 
-        var readings = await IngestBatchReader.ReadAsync(new MemoryStream(json), TestContext.Current.CancellationToken);
+        var readings = await IngestBatchReader.ReadAsync(new MemoryStream(json), declaredLength: null, TestContext.Current.CancellationToken);
 
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long?)i), readings.Select(r => r.Sequence));
     }
@@ -147,7 +147,7 @@ public sealed class IngestBatchReaderTests
             _ => long.MaxValue,
         };
 
-        var readings = await IngestBatchReader.ReadAsync(new MemoryStream(json), TestContext.Current.CancellationToken, declared);
+        var readings = await IngestBatchReader.ReadAsync(new MemoryStream(json), declared, TestContext.Current.CancellationToken);
 
         Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long?)i), readings.Select(r => r.Sequence));
         Assert.Equal(IngestBatchReader.Parse(json), readings);

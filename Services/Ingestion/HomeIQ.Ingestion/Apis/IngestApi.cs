@@ -58,7 +58,7 @@ public static class IngestApi
         {
             // A charset other than UTF-8 is transcoded, as the minimal-API binder of the other services does.
             await using var transcoded = encoding is null ? null : Encoding.CreateTranscodingStream(request.Body, encoding, Encoding.UTF8, leaveOpen: true);
-            readings = await IngestBatchReader.ReadAsync(transcoded ?? request.Body, ct, transcoded is null ? request.ContentLength : null);
+            readings = await IngestBatchReader.ReadAsync(transcoded ?? request.Body, transcoded is null ? request.ContentLength : null, ct);
         }
         catch (JsonException ex)
         {

@@ -23,9 +23,11 @@ internal static class IngestBatchReader
     /// Reads the whole body (at most Kestrel's body size limit), then parses it. <paramref name="declaredLength"/> (the request's
     /// Content-Length) sizes the first buffer, so a body is read without growing and copying the buffer on the way; it is only a hint.
     /// </summary>
-    public static async Task<List<SensorReading>> ReadAsync(Stream body, CancellationToken cancellationToken, long? declaredLength = null)
+    public static async Task<List<SensorReading>> ReadAsync(Stream body, long? declaredLength, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(declaredLength is > 0 and var declared ? (int)Math.Min(declared, MaxFirstBuffer - 1) + 1 : 64 * 1024);
+        // One byte more than declared, so that the read which finds the end does not grow the buffer first.
+        var firstSize = declaredLength is > 0 and var declared ? (int)Math.Min(declared, MaxFirstBuffer - 1) + 1 : 64 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(firstSize);
         var length = 0;
         try
         {
