@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -29,6 +30,9 @@ internal sealed class HubKeys
     /// <summary>What every key Identity issues starts with.</summary>
     public const string KeyPrefix = "hiq_";
 
+    /// <summary>What follows the prefix in every key Identity issues: base64url.</summary>
+    private static readonly SearchValues<char> KeyCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     public const string HttpClientName = "identity";
     private readonly IHttpClientFactory _http;
     private readonly IngestionOptions _options;
@@ -44,8 +48,9 @@ internal sealed class HubKeys
     /// <summary>The key's home, or null when the key is unknown or revoked; throws <see cref="IdentityUnavailableException"/> when Identity cannot be asked.</summary>
     public async ValueTask<HubKeyOwner?> ValidateAsync(string key)
     {
-        // Identity issues "hiq_…" keys only: anything else is unknown without a round trip (or a cache entry).
-        if (key.Length is <= 4 or > MaxKeyLength || !key.StartsWith(KeyPrefix, StringComparison.Ordinal))
+        // Identity issues "hiq_" + base64url keys only: anything else is unknown without a round trip (or a cache entry), so a
+        // malformed key gets its 401 even while Identity is slow or down.
+        if (key.Length is <= 4 or > MaxKeyLength || !key.StartsWith(KeyPrefix, StringComparison.Ordinal) || key.AsSpan(KeyPrefix.Length).ContainsAnyExcept(KeyCharacters))
         {
             return null;
         }
