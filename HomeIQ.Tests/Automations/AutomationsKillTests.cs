@@ -17,7 +17,7 @@ public sealed class AutomationsKillTests(PipelineFixture fixture)
     {
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(5));
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("automations", ct);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await fixture.App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         var home = await CreateAsync(fixture.App.CreateHttpClient("gateway"));
         var (a, b, c) = (await home.AddLampAsync("A"), await home.AddLampAsync("B"), await home.AddLampAsync("C"));
         await using var hub = await ScriptedHub.ConnectAsync(home.StreamUri(), home.HubKey);

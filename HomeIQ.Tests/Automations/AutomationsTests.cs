@@ -20,7 +20,7 @@ public sealed class AutomationsTests(AppHostFixture fixture)
     {
         var ct = TestContext.Current.CancellationToken;
         await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("automations", ct);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await fixture.App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         return await CreateAsync(fixture.App.CreateHttpClient("gateway"));
     }
 

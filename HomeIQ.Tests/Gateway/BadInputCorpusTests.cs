@@ -37,7 +37,7 @@ public sealed class BadInputCorpusTests(AppHostFixture fixture)
         var ct = TestApps.Timeout(TimeSpan.FromMinutes(6));
         foreach (var service in Services)
         {
-            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, ct);
+            await fixture.App.WaitForEveryReplicaHealthyAsync(service, ct);
         }
         var gateway = new IdentityClient(fixture.App.CreateHttpClient("gateway"));
         var homes = await Task.WhenAll(Enumerable.Range(0, Homes).Select(_ => CreateHomeAsync(gateway)));
@@ -52,7 +52,7 @@ public sealed class BadInputCorpusTests(AppHostFixture fixture)
         {
             try
             {
-                await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout(TimeSpan.FromSeconds(30)));
+                await fixture.App.WaitForEveryReplicaHealthyAsync(service, TestApps.Timeout(TimeSpan.FromSeconds(30)));
             }
             catch (OperationCanceledException)
             {

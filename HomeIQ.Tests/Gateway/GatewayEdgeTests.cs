@@ -66,7 +66,7 @@ public sealed class GatewayEdgeTests(AppHostFixture fixture)
     public async Task ANonAsciiHubKeyIsRefusedAs401NotBlamedOnIngestion()
     {
         var ct = TestApps.Timeout();
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await fixture.App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         using var client = ClientFrom("192.0.2.11");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest/readings")
         {

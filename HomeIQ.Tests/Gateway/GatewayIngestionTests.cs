@@ -13,7 +13,7 @@ public sealed class GatewayIngestionTests(AppHostFixture fixture)
     public async Task AHubKeyIngestsThroughTheGatewayButIsNoCredentialForTheDevicesRoutes()
     {
         var ct = TestApps.Timeout();
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await fixture.App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         var gateway = new IdentityClient(fixture.App.CreateHttpClient("gateway"));
         var (homeId, _, hubKey, deviceId) = await gateway.CreateHubHomeAsync();
 

@@ -47,7 +47,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
     {
         foreach (var service in new[] { "devices", "readings", "energy", "anomalies" })
         {
-            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
+            await fixture.App.WaitForEveryReplicaHealthyAsync(service, TestApps.Timeout());
         }
         var gateway = ThroughGateway();
         var (homeId, token) = await gateway.CreateHomeAsync((await gateway.RegisterAndLoginAsync(IdentityClient.NewEmail())).GetProperty("accessToken").GetString()!);
@@ -132,7 +132,7 @@ public sealed class GatewayTests(AppHostFixture fixture)
     {
         foreach (var service in new[] { "identity", "devices", "readings", "ingestion", "energy", "anomalies", "automations", "notifications" })
         {
-            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(service, TestApps.Timeout());
+            await fixture.App.WaitForEveryReplicaHealthyAsync(service, TestApps.Timeout());
         }
         // A service's document that does not arrive within the gateway's part timeout is listed as unavailable; on this shared,
         // busy machine that can happen to a healthy service once, so ask again for up to half a minute before judging.

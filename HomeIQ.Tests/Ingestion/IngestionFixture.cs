@@ -48,7 +48,7 @@ public class IngestionFixture : IAsyncLifetime
 
         _app = await builder.BuildAsync(ct);
         await _app.StartAsync(ct);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await _app.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("readings", ct);
     }
 

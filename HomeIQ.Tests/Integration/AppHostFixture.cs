@@ -101,7 +101,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         await _app.StartAsync(ct);
         foreach (var resource in new[] { "postgres", "cache", "messaging", "devicesdb", "echo", "echo-replicated", "restartable", "eventbustestdb", "outbox-sample", "echo-nodb", "echo-otlp", "identity", "devices", "gateway" })
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
+            await _app.WaitForEveryReplicaHealthyAsync(resource, ct);
         }
     }
 

@@ -126,6 +126,35 @@ internal static class TestApps
 
     public static bool IsHealthy(this ResourceEvent e) => e.Snapshot.HealthStatus == HealthStatus.Healthy;
 
+    /// <summary>
+    /// Waits until every replica of <paramref name="resource"/> is healthy. Aspire's <c>WaitForResourceHealthyAsync</c> returns as soon
+    /// as one replica is: a call through the resource's one endpoint could then still reach a replica that is starting.
+    /// </summary>
+    public static async Task WaitForEveryReplicaHealthyAsync(this DistributedApplication app, string resource, CancellationToken cancellationToken)
+    {
+        var replicas = app.Resources().Single(r => r.Name == resource).Annotations.OfType<ReplicaAnnotation>().LastOrDefault()?.Replicas ?? 1;
+        var healthy = new HashSet<string>();
+        await foreach (var e in app.ResourceNotifications.WatchAsync(cancellationToken))
+        {
+            if (e.Resource.Name != resource)
+            {
+                continue;
+            }
+            if (e.IsHealthy())
+            {
+                healthy.Add(e.ResourceId);
+            }
+            else
+            {
+                healthy.Remove(e.ResourceId);
+            }
+            if (healthy.Count == replicas)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>The process id DCP reports for one resource instance, or null when it has none.</summary>
     public static int? Pid(this ResourceEvent e) =>
         e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch

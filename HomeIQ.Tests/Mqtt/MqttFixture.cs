@@ -75,7 +75,7 @@ public sealed class MqttFixture : IAsyncLifetime
         var (flatId, bothToken) = await identityClient.CreateHomeAsync(token, "Flat B"); // the new token carries both homes
         (_home, _flat, OwnerToken) = (homeId, flatId, bothToken);
         await _app.CommandAsync("ingestion", KnownResourceCommands.RestartCommand, ct);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await _app.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         Broker = new Uri((await _app.GetConnectionStringAsync("mqtt", ct))!);
     }
 

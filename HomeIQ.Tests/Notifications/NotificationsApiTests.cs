@@ -13,7 +13,7 @@ public sealed class NotificationsApiTests(AppHostFixture fixture)
 {
     private async Task<IdentityClient> ReadyAsync()
     {
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("notifications", TestContext.Current.CancellationToken);
+        await fixture.App.WaitForEveryReplicaHealthyAsync("notifications", TestContext.Current.CancellationToken);
         return new IdentityClient(fixture.App.CreateHttpClient("gateway"));
     }
 

@@ -59,7 +59,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         await _app.StartAsync(ct);
         foreach (var resource in new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "gateway" })
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, ct);
+            await _app.WaitForEveryReplicaHealthyAsync(resource, ct);
         }
     }
 
@@ -77,7 +77,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     {
         _homeAssistantHome = homeId;
         await App.CommandAsync("ingestion", KnownResourceCommands.RestartCommand, ct);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("ingestion", ct);
+        await App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
     }
 
     /// <summary>
