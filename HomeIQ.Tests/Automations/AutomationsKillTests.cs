@@ -20,7 +20,7 @@ public sealed class AutomationsKillTests(PipelineFixture fixture)
         await fixture.App.WaitForEveryReplicaHealthyAsync("ingestion", ct);
         var home = await CreateAsync(fixture.App.CreateHttpClient("gateway"));
         var (a, b, c) = (await home.AddLampAsync("A"), await home.AddLampAsync("B"), await home.AddLampAsync("C"));
-        await using var hub = await ScriptedHub.ConnectAsync(home.StreamUri(), home.HubKey);
+        await using var hub = await ScriptedHub.ConnectAsync(home.StreamUri(), home.HubKey, a);
         hub.Script = command => command.GetProperty("deviceId").GetGuid() == b ? null : new HubAnswer(true, State: "on"); // B's reply waits for the kill
         var scene = await home.CreateSceneAsync("All on", Command(a, "turn_on"), Command(b, "turn_on"), Command(c, "turn_on"));
 
