@@ -25,12 +25,7 @@ var four = SensorReadingsBinary.Write(Batch(4000));
     ("today's, 4,000 readings", four, 4000),
 ];
 
-Console.WriteLine("Starting RabbitMQ (Aspire, as a local server)…");
-var appBuilder = BenchApps.CreateBuilder();
-appBuilder.AddRabbitMQ("messaging");
-await using var app = await appBuilder.BuildAsync();
-await app.StartAsync();
-await app.ResourceNotifications.WaitForResourceHealthyAsync("messaging");
+await using var app = await BenchApps.StartRabbitMQAsync();
 var amqp = (await app.GetConnectionStringAsync("messaging"))!;
 var broker = BrokerProcess();
 Console.WriteLine($"{messages} messages a size and round, {Queues} queues, {InFlight} publishes in flight, prefetch {Prefetch}, {rounds} rounds; broker pid {broker.Id}");

@@ -17,12 +17,7 @@ var rounds = Arg("--rounds", 6); // even: each side goes first equally often
 var inFlight = Arg("--in-flight", 256);
 const int Prefetch = 64;
 
-Console.WriteLine("Starting RabbitMQ (Aspire, as a local server)…");
-var appBuilder = BenchApps.CreateBuilder();
-appBuilder.AddRabbitMQ("messaging");
-await using var app = await appBuilder.BuildAsync();
-await app.StartAsync();
-await app.ResourceNotifications.WaitForResourceHealthyAsync("messaging");
+await using var app = await BenchApps.StartRabbitMQAsync();
 var amqp = (await app.GetConnectionStringAsync("messaging"))!;
 
 var payload = new string('x', 1024 - 80); // the serialised event is about 1 KB

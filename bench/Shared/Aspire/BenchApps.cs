@@ -28,6 +28,18 @@ internal static class BenchApps
         return builder;
     }
 
+    /// <summary>Aspire's RabbitMQ resource "messaging" alone, run as a local server, started and healthy.</summary>
+    public static async Task<DistributedApplication> StartRabbitMQAsync()
+    {
+        Console.WriteLine("Starting RabbitMQ (Aspire, as a local server)…");
+        var builder = CreateBuilder();
+        builder.AddRabbitMQ("messaging");
+        var app = await builder.BuildAsync();
+        await app.StartAsync();
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("messaging");
+        return app;
+    }
+
     /// <summary>The real AppHost composition; <typeparamref name="TAppHost"/> is <c>Projects.HomeIQ_AppHost</c>.</summary>
     public static async Task<IDistributedApplicationTestingBuilder> CreateAppHostAsync<TAppHost>(TextWriter? resourceOutput = null)
         where TAppHost : class
