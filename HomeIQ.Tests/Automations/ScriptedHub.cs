@@ -31,19 +31,9 @@ internal sealed class ScriptedHub : IAsyncDisposable
     /// <summary>Decides the answer to each command (default: success, state <c>on</c>); null holds it (see <see cref="AnswerAsync"/>).</summary>
     public Func<JsonElement, HubAnswer?> Script { get; set; } = _ => new HubAnswer(true, State: "on");
 
-    /// <summary>
-    /// Connects and sends one reading of <paramref name="deviceId"/> (a lamp's power), returning once it is acked. Ingestion registers
-    /// a hub for commands before it reads the hub's first frame, so after the ack a command for the home reaches this hub; in the
-    /// moment between the upgrade and that registration, another replica may answer a command "not connected".
-    /// </summary>
-    public static async Task<ScriptedHub> ConnectAsync(Uri stream, string hubKey, Guid deviceId)
-    {
-        var socket = await IngestClient.ConnectAsync(stream, hubKey);
-        await IngestClient.SendAsync(socket, new { readings = new[] { IngestClient.Reading(deviceId, "power", 0, "W", DateTimeOffset.UtcNow, 1) } });
-        var ack = await IngestClient.ReceiveAsync(socket) ?? throw new InvalidOperationException("The server closed the stream.");
-        Assert.True(ack.GetProperty("type").GetString() == "ack", $"The hub's first reading was not acked: {ack}");
-        return new(socket);
-    }
+    /// <summary>Connects and returns once ingestion has registered the hub for commands (one reading of the lamp's power acked).</summary>
+    public static async Task<ScriptedHub> ConnectAsync(Uri stream, string hubKey, Guid deviceId) =>
+        new(await IngestClient.ConnectRegisteredAsync(stream, hubKey, deviceId, "power", 0, "W"));
 
     /// <summary>The commands for <paramref name="deviceId"/>.</summary>
     public List<JsonElement> CommandsFor(Guid deviceId) => [.. Commands.Where(c => c.GetProperty("deviceId").GetGuid() == deviceId)];

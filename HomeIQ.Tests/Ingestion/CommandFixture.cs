@@ -169,14 +169,8 @@ internal sealed class ScriptedHub : IAsyncDisposable
     public static Func<JsonElement, object?> Fail(string message) =>
         command => new { type = "command-result", commandId = command.GetProperty("commandId").GetGuid(), success = false, message };
 
-    public static async Task<ScriptedHub> ConnectAsync(IngestionFixture fixture, HubHome home)
-    {
-        var socket = await IngestClient.ConnectAsync(fixture.StreamUri(), home.HubKey);
-        await IngestClient.SendAsync(socket, new { readings = new[] { Reading(home.DeviceId, "temperature", 21, "°C", DateTimeOffset.UtcNow, 1) } });
-        var ack = await ReceiveAsync(socket) ?? throw new InvalidOperationException("The server closed the stream.");
-        Assert.Equal("ack", ack.GetProperty("type").GetString());
-        return new ScriptedHub(socket);
-    }
+    public static async Task<ScriptedHub> ConnectAsync(IngestionFixture fixture, HubHome home) =>
+        new(await ConnectRegisteredAsync(fixture.StreamUri(), home.HubKey, home.DeviceId, "temperature", 21, "°C"));
 
     public async Task SendTextAsync(string text)
     {

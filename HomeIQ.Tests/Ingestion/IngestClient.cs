@@ -38,6 +38,20 @@ internal static class IngestClient
         return socket;
     }
 
+    /// <summary>
+    /// Connects and sends one reading (a stream frame with sequence 1), returning once it is acked. Ingestion registers a hub for
+    /// commands before it reads the hub's first frame, so after the ack a command for the home reaches this connection; in the moment
+    /// between the upgrade and that registration, another replica may answer a command "not connected".
+    /// </summary>
+    public static async Task<ClientWebSocket> ConnectRegisteredAsync(Uri uri, string hubKey, Guid deviceId, string metric, double value, string unit)
+    {
+        var socket = await ConnectAsync(uri, hubKey);
+        await SendAsync(socket, new { readings = new[] { Reading(deviceId, metric, value, unit, DateTimeOffset.UtcNow, 1) } });
+        var ack = await ReceiveAsync(socket) ?? throw new InvalidOperationException("The server closed the stream.");
+        Assert.True(ack.GetProperty("type").GetString() == "ack", $"The hub's first reading was not acked: {ack}");
+        return socket;
+    }
+
     public static Task SendAsync(WebSocket socket, object frame) => SendTextAsync(socket, JsonSerializer.Serialize(frame, JsonSerializerOptions.Web));
 
     public static Task SendTextAsync(WebSocket socket, string text) =>
