@@ -13,7 +13,8 @@ namespace HomeIQ.Hosting;
 /// Two things Aspire leaves to the AppHost, for projects:
 /// <list type="bullet">
 /// <item>A project whose process ended without anyone asking (a crash, a kill -9) is started again after 1 s, then 2, 4 … up to 30 s
-/// while it keeps crashing. A stop from the dashboard or a command is respected.</item>
+/// while it keeps crashing. A start that fails (DCP can be slow to let go of the ended process) is tried again on the same back-off,
+/// until the project runs. A stop from the dashboard or a command is respected.</item>
 /// <item>Stopping is graceful and quick: DCP runs a project as <c>dotnet run</c>, which does not pass DCP's stop signal on to the
 /// service, so the service would be killed seconds later without shutting down. The service gets SIGTERM first.</item>
 /// </list>
@@ -31,6 +32,7 @@ internal sealed class ProjectSupervisor(
     private readonly ConcurrentDictionary<string, (int Crashes, DateTime LastStart)> _history = new();
     private readonly ConcurrentDictionary<string, string?> _lastState = new();
     private readonly ConcurrentDictionary<ResourceCommandAnnotation, bool> _wrapped = new();
+    private readonly ConcurrentDictionary<string, bool> _restarting = new();
     private Task _watch = Task.CompletedTask;
 
     public Task SubscribeAsync(IDistributedApplicationEventing eventing, DistributedApplicationExecutionContext executionContext, CancellationToken cancellationToken)
@@ -132,11 +134,10 @@ internal sealed class ProjectSupervisor(
                     var (crashes, lastStart) = _history.GetValueOrDefault(e.ResourceId);
                     _history[e.ResourceId] = (DateTime.UtcNow - lastStart > StableAfter ? 0 : crashes, DateTime.UtcNow);
                 }
-                var ended = state == KnownResourceStates.Exited || state == KnownResourceStates.Finished;
-                if (ended && previous == KnownResourceStates.Running && !_stopRequested.GetValueOrDefault(e.ResourceId)
-                    && !lifetime.ApplicationStopping.IsCancellationRequested)
+                // Ended after running, or a start that failed; a project that never ran is left as it is.
+                if (IsEnded(state) && (previous == KnownResourceStates.Running || previous == KnownResourceStates.Starting) && _history.ContainsKey(e.ResourceId))
                 {
-                    _ = RestartAsync(e.ResourceId, e.Snapshot.ExitCode, cancellationToken);
+                    ScheduleRestart(e.ResourceId, e.Snapshot, cancellationToken);
                 }
             }
         }
@@ -145,24 +146,49 @@ internal sealed class ProjectSupervisor(
         }
     }
 
-    private async Task RestartAsync(string resourceId, int? exitCode, CancellationToken cancellationToken)
+    private static bool IsEnded(string? state) =>
+        state == KnownResourceStates.Exited || state == KnownResourceStates.Finished || state == KnownResourceStates.FailedToStart;
+
+    private bool ShouldRun(string resourceId) =>
+        !_stopRequested.GetValueOrDefault(resourceId) && !lifetime.ApplicationStopping.IsCancellationRequested;
+
+    /// <summary>Starts the ended instance after its back-off, unless a restart of it is under way.</summary>
+    private void ScheduleRestart(string resourceId, CustomResourceSnapshot ended, CancellationToken cancellationToken)
     {
-        var (crashes, lastStart) = _history.GetValueOrDefault(resourceId);
-        _history[resourceId] = (crashes + 1, lastStart);
-        var delay = TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, Math.Pow(2, crashes)));
-        logger.LogWarning("'{Resource}' exited unexpectedly (exit code {ExitCode}); restarting it in {Delay} s.", resourceId, exitCode, delay.TotalSeconds);
+        if (ShouldRun(resourceId) && _restarting.TryAdd(resourceId, true))
+        {
+            _ = RestartAsync(resourceId, ended, cancellationToken);
+        }
+    }
+
+    /// <summary>Starts an ended instance after its back-off, again and again while the start itself fails.</summary>
+    private async Task RestartAsync(string resourceId, CustomResourceSnapshot ended, CancellationToken cancellationToken)
+    {
         try
         {
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            if (_stopRequested.GetValueOrDefault(resourceId) || lifetime.ApplicationStopping.IsCancellationRequested)
+            for (var attempt = 1; ; attempt++)
             {
-                return;
-            }
-            var result = await services.GetRequiredService<ResourceCommandService>()
-                .ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
-            if (!result.Success)
-            {
-                logger.LogError("Restarting '{Resource}' failed: {Error}", resourceId, result.Message);
+                var (crashes, lastStart) = _history.GetValueOrDefault(resourceId);
+                _history[resourceId] = (crashes + 1, lastStart);
+                var delay = TimeSpan.FromSeconds(Math.Min(MaxDelay.TotalSeconds, Math.Pow(2, crashes)));
+                if (attempt == 1)
+                {
+                    logger.LogWarning("'{Resource}' ended unexpectedly ({State}, exit code {ExitCode}); starting it again in {Delay} s.",
+                        resourceId, ended.State?.Text, ended.ExitCode, delay.TotalSeconds);
+                }
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                if (!ShouldRun(resourceId) || notifications.TryGetCurrentState(resourceId, out var current) && current.Snapshot.State?.Text is { } now
+                    && (now == KnownResourceStates.Running || now == KnownResourceStates.Starting || now == KnownResourceStates.Waiting))
+                {
+                    return; // stopped on purpose, or being started by someone else
+                }
+                var result = await services.GetRequiredService<ResourceCommandService>()
+                    .ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+                if (result.Success)
+                {
+                    return;
+                }
+                logger.LogError("Starting '{Resource}' again failed (attempt {Attempt}): {Error}; trying again.", resourceId, attempt, result.Message);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -170,7 +196,17 @@ internal sealed class ProjectSupervisor(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Restarting '{Resource}' failed.", resourceId);
+            logger.LogError(ex, "Starting '{Resource}' again failed.", resourceId);
+        }
+        finally
+        {
+            _restarting.TryRemove(resourceId, out _);
+        }
+        // A start can succeed and still end at once (Aspire reports a failure to apply the environment as FailedToStart, not as an
+        // error), while this restart was under way and the watcher left it to it.
+        if (!cancellationToken.IsCancellationRequested && notifications.TryGetCurrentState(resourceId, out var after) && IsEnded(after.Snapshot.State?.Text))
+        {
+            ScheduleRestart(resourceId, after.Snapshot, cancellationToken);
         }
     }
 

@@ -50,13 +50,11 @@ public sealed class AnomaliesKillTests(PipelineFixture fixture)
         }
 
         await SendAsync(0, 80);
-        var instance = (await fixture.App.InstancesAsync("anomalies")).First(i => i.Pid() is not null);
-        var pid = TestApps.ServiceProcess(instance.Pid() ?? throw new InvalidOperationException("anomalies has no process id"));
-        var killedAt = DateTime.UtcNow;
-        Process.GetProcessById(pid).Kill(); // SIGKILL: no shutdown, no flush
-        await SendAsync(80, Readings); // queued by the broker while the service is down
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("anomalies", e => e.ResourceId == instance.ResourceId && e.Pid() is { } p && p != instance.Pid(), ct);
-        await fixture.App.WaitForHealthySinceAsync("anomalies", killedAt, ct);
+        await using (var killed = await fixture.App.KillOneAsync("anomalies"))
+        {
+            await SendAsync(80, Readings); // queued by the broker while the service is down
+            await killed.BackAsync(ct);
+        }
 
         var expected = home.Devices.Count * Spikes.Count;
         var outliers = await PollAsync(() => ListAsync(client, home.HomeId, home.Token, "kind=outlier&limit=500"), a => a.Length >= expected, TimeSpan.FromMinutes(2));

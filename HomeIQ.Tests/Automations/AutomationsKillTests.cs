@@ -26,13 +26,11 @@ public sealed class AutomationsKillTests(PipelineFixture fixture)
 
         var runId = await home.RunSceneAsync(scene);
         await hub.WaitForCommandsAsync(2, ct);
-        var instance = (await fixture.App.InstancesAsync("automations")).First(i => i.Pid() is not null);
-        var pid = TestApps.ServiceProcess(instance.Pid() ?? throw new InvalidOperationException("automations has no process id"));
-        var killedAt = DateTime.UtcNow;
-        Process.GetProcessById(pid).Kill(); // SIGKILL: mid-saga, step B sent and waiting
-        await hub.AnswerAsync(Assert.Single(hub.CommandsFor(b)), new HubAnswer(true, State: "on")); // the reply waits on Automations' queue
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("automations", e => e.ResourceId == instance.ResourceId && e.Pid() is { } p && p != instance.Pid(), ct);
-        await fixture.App.WaitForHealthySinceAsync("automations", killedAt, ct);
+        await using (var killed = await fixture.App.KillOneAsync("automations")) // mid-saga, step B sent and waiting
+        {
+            await hub.AnswerAsync(Assert.Single(hub.CommandsFor(b)), new HubAnswer(true, State: "on")); // the reply waits on Automations' queue
+            await killed.BackAsync(ct);
+        }
         var run = await home.FinishedRunAsync(runId, TimeSpan.FromMinutes(2));
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
 

@@ -78,13 +78,11 @@ public sealed class EnergyKillTests(PipelineFixture fixture)
         }, ct);
 
         await KillTests.UntilAsync(() => Volatile.Read(ref posts) >= 30, running, ct);
-        var instance = (await fixture.App.InstancesAsync("energy")).First(i => i.Pid() is not null);
-        var pid = TestApps.ServiceProcess(instance.Pid() ?? throw new InvalidOperationException("energy has no process id"));
-        var killedAt = DateTime.UtcNow;
-        Process.GetProcessById(pid).Kill(); // SIGKILL: a batch may be half written, uncommitted, and unacknowledged
-        Log($"killed energy (pid {pid}) after {Volatile.Read(ref posts)} posts");
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("energy", e => e.ResourceId == instance.ResourceId && e.Pid() is { } p && p != instance.Pid(), ct);
-        await fixture.App.WaitForHealthySinceAsync("energy", killedAt, ct);
+        await using (var killed = await fixture.App.KillOneAsync("energy")) // a batch may be half written, uncommitted, and unacknowledged
+        {
+            Log($"killed energy (pid {killed.Pid}) after {Volatile.Read(ref posts)} posts");
+            await killed.BackAsync(ct);
+        }
         var recovered = Volatile.Read(ref posts);
         Log($"energy is back after {recovered} posts");
         await KillTests.UntilAsync(() => Volatile.Read(ref posts) >= recovered + 30, running, ct);

@@ -43,23 +43,18 @@ public sealed class KillTests(PipelineFixture fixture)
 
         await UntilAsync(() => load.Acknowledged >= 2_000, running, ct);
         var before = load.Acknowledged;
-        // A local server runs as the resource's "-server" child process; a project's process is the child of its `dotnet run`.
-        var process = isServer ? $"{victim}-server" : victim;
-        var instance = (await fixture.App.InstancesAsync(process)).First(i => i.Pid() is not null); // one replica of ingestion
-        var pid = TestApps.ServiceProcess(instance.Pid() ?? throw new InvalidOperationException($"{process} has no process id"));
-        var killedAt = DateTime.UtcNow;
-        Process.GetProcessById(pid).Kill(); // SIGKILL: no shutdown, no flush
-        Log($"killed {victim} (pid {pid}) after {before} acknowledged readings");
-
-        if (isServer)
+        // A local server runs as the resource's "-server" child process (one replica of ingestion is killed).
+        await using (var killed = await fixture.App.KillOneAsync(victim, isServer ? $"{victim}-server" : null))
         {
-            // Servers are not restarted on their own (as with Aspire containers): the start command brings one back.
-            await fixture.App.ResourceNotifications.WaitForResourceAsync(victim, e => e.Snapshot.State?.Text is "Exited" or "Finished", ct);
-            await fixture.App.CommandAsync(victim, KnownResourceCommands.StartCommand, ct);
+            Log($"killed {victim} (pid {killed.Pid}) after {before} acknowledged readings");
+            if (isServer)
+            {
+                // Servers are not restarted on their own (as with Aspire containers): the start command brings one back.
+                await fixture.App.ResourceNotifications.WaitForResourceAsync(victim, e => e.Snapshot.State?.Text is "Exited" or "Finished", ct);
+                await fixture.App.CommandAsync(victim, KnownResourceCommands.StartCommand, ct);
+            }
+            await killed.BackAsync(ct);
         }
-        // A project is restarted by HomeIQ.Hosting's restarter.
-        await fixture.App.ResourceNotifications.WaitForResourceAsync(process, e => e.ResourceId == instance.ResourceId && e.Pid() is { } p && p != instance.Pid(), ct);
-        await fixture.App.WaitForHealthySinceAsync(victim, killedAt, ct);
         var recovered = load.Acknowledged;
         Log($"{victim} is back after {recovered} acknowledged readings");
 
