@@ -197,6 +197,47 @@ public sealed partial class DevicesTests(DevicesFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task EventsHandledTogetherKeepEachDevicesNewestValueFromItsOwnHomeOnly()
+    {
+        var ct = TestApps.Timeout();
+        var devices = fixture.Devices();
+        var (homeA, tokenA) = await fixture.NewHomeAsync();
+        var (homeB, tokenB) = await fixture.NewHomeAsync();
+        var deviceA = await CreateAsync(devices, $"/api/v1/homes/{homeA}/devices", tokenA, new { name = "Hall thermometer", kind = "sensor" });
+        var deviceB = await CreateAsync(devices, $"/api/v1/homes/{homeB}/devices", tokenB, new { name = "Barn thermometer", kind = "sensor" });
+        var now = DateTimeOffset.UtcNow;
+        await using var channel = await BusHost.ChannelAsync(fixture.App, ct);
+
+        // Published back to back, so that Devices takes them in one batch.
+        var humidity = new ReadingsStored(homeA, 1, [new LatestReading(deviceA, "humidity", 40, "%", now)]);
+        ReadingsStored[] events =
+        [
+            new(homeA, 1, [new LatestReading(deviceA, "temperature", 20, "°C", now.AddSeconds(-10))]),
+            new(homeB, 1, [new LatestReading(deviceA, "temperature", 99, "°C", now)]), // newer, but home B's event naming home A's device
+            new(homeA, 1, [new LatestReading(deviceA, "temperature", 19, "°C", now.AddSeconds(-20))]), // older
+            humidity,
+            humidity, // the same event again
+            new(homeB, 1, [new LatestReading(deviceB, "temperature", 5, "°C", now)]),
+        ];
+        foreach (var @event in events)
+        {
+            await PublishAsync(channel, @event, ct);
+        }
+
+        // Events can be handled in any order, several at once: the state settles on each metric's newest valid value.
+        var stateA = await WaitForStateAsync(devices, $"/api/v1/homes/{homeA}/devices/{deviceA}", tokenA,
+            s => ValueOf(s, "temperature") == 20 && ValueOf(s, "humidity") == 40, ct);
+        var stateB = await WaitForStateAsync(devices, $"/api/v1/homes/{homeB}/devices/{deviceB}", tokenB, s => ValueOf(s, "temperature") == 5, ct);
+        Assert.Equal(20, ValueOf(stateA, "temperature"));
+        Assert.Equal(40, ValueOf(stateA, "humidity"));
+        Assert.Equal(5, ValueOf(stateB, "temperature"));
+        await Task.Delay(TimeSpan.FromSeconds(1), ct); // nothing later moves it
+        stateA = await WaitForStateAsync(devices, $"/api/v1/homes/{homeA}/devices/{deviceA}", tokenA, _ => true, ct);
+        Assert.Equal(20, ValueOf(stateA, "temperature"));
+        Assert.Equal(2, stateA.EnumerateObject().Count());
+    }
+
+    [Fact]
     public async Task TheInternalLookupAnswersAServiceTokenAndForbidsAUserToken()
     {
         var identity = fixture.Identity();
@@ -232,17 +273,22 @@ public sealed partial class DevicesTests(DevicesFixture fixture) : IClassFixture
         await channel.BasicPublishAsync("homeiq.events", "readings.stored.v1", mandatory: false, properties, JsonSerializer.SerializeToUtf8Bytes(@event, Web), ct);
     }
 
+    /// <summary>The device's state once <paramref name="ready"/> holds, or as it is after a minute (for the assertions to show).</summary>
     private static async Task<JsonElement> WaitForStateAsync(IdentityClient devices, string path, string token, Func<JsonElement, bool> ready, CancellationToken ct)
     {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             using var response = await devices.SendAsync(HttpMethod.Get, path, token);
             var state = (await JsonAsync(response)).GetProperty("state");
-            if (ready(state))
+            if (ready(state) || waited.Elapsed > TimeSpan.FromMinutes(1))
             {
                 return state;
             }
             await Task.Delay(100, ct);
         }
     }
+
+    private static double? ValueOf(JsonElement state, string metric) =>
+        state.TryGetProperty(metric, out var entry) ? entry.GetProperty("value").GetDouble() : null;
 }

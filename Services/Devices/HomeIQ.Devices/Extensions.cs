@@ -15,7 +15,9 @@ internal static class Extensions
         builder.Services.AddPostgresSchema(DevicesSchema.Name, DevicesSchema.Ddl);
         builder.AddEventBus("messaging")
             .AddPostgresOutbox()
-            .AddSubscription<ReadingsStored, ReadingsStoredHandler>()
+            // One transaction and one view refresh for the events that arrive within 20 ms: Readings publishes one for every home of
+            // every batch it stores.
+            .AddBatchSubscription<ReadingsStored, ReadingsStoredHandler>(maxBatch: 64, maxWait: TimeSpan.FromMilliseconds(20))
             .AddSubscription<DeviceStateChanged, DeviceStateChangedHandler>();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<DeviceStateView>();

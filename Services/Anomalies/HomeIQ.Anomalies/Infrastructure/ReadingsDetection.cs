@@ -1,6 +1,7 @@
 using HomeIQ.Anomalies.Detection;
 using HomeIQ.Contracts;
 using HomeIQ.EventBus;
+using HomeIQ.EventBus.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -38,7 +39,7 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var fresh = await RecordInInboxAsync(connection, transaction, events, ct);
+        var fresh = await PostgresInbox.RecordAsync(connection, transaction, events.Select(e => e.Id), HandlerName, ct);
         // Each series' readings in arrival order, then in time order (usually they already are), so readings of one batch that
         // arrive out of order are still learned in order. Grouping costs a lookup only where the series changes from the previous
         // reading's (readings of one series usually come together); sorting the whole batch cost more.
@@ -92,23 +93,6 @@ internal sealed class ReadingsDetection(NpgsqlDataSource db, AnomalyDetector det
             }
         }
         return true;
-    }
-
-    private static async Task<HashSet<Guid>> RecordInInboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyList<SensorReadingsReceived> events, CancellationToken ct)
-    {
-        var fresh = new HashSet<Guid>();
-        await using var inbox = new NpgsqlCommand(
-            "INSERT INTO eventbus_inbox (event_id, handler) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING RETURNING event_id", connection, transaction)
-        {
-            Parameters = { new() { Value = events.Select(e => e.Id).Distinct().ToArray() }, new() { Value = HandlerName } },
-        };
-        await using var reader = await inbox.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            fresh.Add(reader.GetGuid(0));
-        }
-        return fresh;
     }
 
     private async Task<Dictionary<(Guid, string), SeriesState>> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
