@@ -52,6 +52,10 @@ internal sealed class RabbitMQLocalServer : LocalServer
             ["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(config, "rabbitmq-env.conf"),
             ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
             ["ERL_LIBS"] = "",
+            // Every Erlang VM of the broker (also the one RabbitMQ runs to bring its epmd back when the epmd it registered with is
+            // gone) would otherwise start an `epmd -daemon` of its own, which DCP does not know of and which outlives the AppHost.
+            // The epmd above is started and listening before the broker starts (PrepareAsync waits for it).
+            ["ERL_AFLAGS"] = "-start_epmd false",
             // Makes the start script exec the Erlang VM, so the PID DCP holds is the broker's and SIGTERM stops it cleanly.
             ["RUNNING_UNDER_SYSTEMD"] = "true",
         };
