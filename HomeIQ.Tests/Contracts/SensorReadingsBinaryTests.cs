@@ -109,11 +109,54 @@ public sealed class SensorReadingsBinaryTests
 
         Assert.Equal(SensorReadingsBinary.ContentType, binaryType);
         Assert.Equal(EventBody.Json, otherType);
-        Assert.Equal(sent.Readings, ((SensorReadingsReceived)EventBody.Read(binary, binaryType, typeof(SensorReadingsReceived))).Readings);
-        Assert.Equal(sent.Readings, ((SensorReadingsReceived)EventBody.Read(json, "application/json", typeof(SensorReadingsReceived))).Readings);
-        Assert.Equal(sent.Readings, ((SensorReadingsReceived)EventBody.Read(json, null, typeof(SensorReadingsReceived))).Readings);
-        Assert.Equal(other.HomeId, ((ReadingsStored)EventBody.Read(otherBody, otherType, typeof(ReadingsStored))).HomeId);
+        Assert.Equal(sent.Readings, Assert.IsType<SensorReadingsReceived>(Assert.Single(EventBody.Read(binary, binaryType, typeof(SensorReadingsReceived)))).Readings);
+        Assert.Equal(sent.Readings, Assert.IsType<SensorReadingsReceived>(Assert.Single(EventBody.Read(json, "application/json", typeof(SensorReadingsReceived)))).Readings);
+        Assert.Equal(sent.Readings, Assert.IsType<SensorReadingsReceived>(Assert.Single(EventBody.Read(json, null, typeof(SensorReadingsReceived)))).Readings);
+        Assert.Equal(other.HomeId, Assert.IsType<ReadingsStored>(Assert.Single(EventBody.Read(otherBody, otherType, typeof(ReadingsStored)))).HomeId);
         Assert.Throws<InvalidDataException>(() => EventBody.Read(binary, binaryType, typeof(ReadingsStored)));
         Assert.Throws<InvalidDataException>(() => EventBody.Read(json, "application/x-protobuf", typeof(SensorReadingsReceived)));
+    }
+
+    [Fact]
+    public void BatchesOfSeveralHomesTravelAsOneSetAndComeBackEachWithItsOwnIdAndHome()
+    {
+        SensorReadingsReceived[] sent = [Batch(1000), Batch(1), Batch(0), Batch(37)];
+
+        var (body, contentType) = EventBody.WriteMany(sent);
+        var received = EventBody.Read(body, contentType, typeof(SensorReadingsReceived)).Cast<SensorReadingsReceived>().ToArray();
+
+        Assert.Equal(SensorReadingsBinary.SetContentType, contentType);
+        Assert.Equal(sent.Select(e => (e.Id, e.OccurredAt, e.HomeId, e.Source)), received.Select(e => (e.Id, e.OccurredAt, e.HomeId, e.Source)));
+        Assert.Equal(sent.Select(e => e.Readings), received.Select(e => e.Readings));
+        Assert.True(body.Length < sent.Sum(e => SensorReadingsBinary.Write(e).Length) + 4 * 4, "a set adds no more than a length a batch");
+    }
+
+    [Fact]
+    public void OneEventIsWrittenAloneAndOnlyReadingBatchesShareAMessage()
+    {
+        var single = Batch(3);
+        var stored = new ReadingsStored(Guid.NewGuid(), 1, []);
+
+        Assert.Equal(EventBody.Write(single).ContentType, EventBody.WriteMany([single]).ContentType);
+        Assert.Equal(EventBody.Json, EventBody.WriteMany([stored]).ContentType);
+        Assert.Throws<NotSupportedException>(() => EventBody.WriteMany([stored, stored]));
+        Assert.Throws<ArgumentException>(() => SensorReadingsBinary.WriteSet([]));
+    }
+
+    [Fact]
+    public void EveryTruncationOfASetAnEmptySetAndTrailingBytesAreInvalidData()
+    {
+        var set = SensorReadingsBinary.WriteSet([Batch(2), Batch(3)]);
+
+        for (var length = 0; length < set.Length; length++)
+        {
+            var cut = set.AsSpan(0, length).ToArray();
+            Assert.Throws<InvalidDataException>(() => SensorReadingsBinary.ReadSet(cut));
+        }
+        Assert.Throws<InvalidDataException>(() => SensorReadingsBinary.ReadSet([0]));
+        Assert.Throws<InvalidDataException>(() => SensorReadingsBinary.ReadSet([.. set, 0]));
+        // A set is not a single body, nor the other way round: the content type decides, and a mix-up is reported, not guessed at.
+        Assert.Throws<InvalidDataException>(() => SensorReadingsBinary.Read(set));
+        Assert.Throws<InvalidDataException>(() => SensorReadingsBinary.ReadSet(SensorReadingsBinary.Write(Batch(2))));
     }
 }

@@ -169,6 +169,34 @@ public sealed class EventBusTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task BatchesOfSeveralHomesPublishedTogetherReachTheHandlerEachWithItsOwnIdAndADamagedSetIsDeadLettered()
+    {
+        var ct = TestApps.Timeout();
+        var queue = Queue();
+        var recorder = new Recorder();
+        using var host = await BusHost.StartAsync(App, queue, recorder, b => b.AddSubscription<SensorReadingsReceived, ReadingsRecordingHandler>());
+        await using var channel = await BusHost.ChannelAsync(App, ct);
+        var now = DateTimeOffset.UtcNow;
+        var sent = Enumerable.Range(0, 3).Select(i => new SensorReadingsReceived(Guid.NewGuid(), i == 0 ? "mqtt" : "http",
+            [.. Enumerable.Range(0, i + 1).Select(j => new SensorReading(Guid.NewGuid(), "power", 100 * i + j, "W", now.AddSeconds(-j)))])).ToArray();
+        var damaged = SensorReadingsBinary.WriteSet(sent)[..^1];
+
+        await host.Services.GetRequiredService<IEventBus>().PublishManyAsync(sent, ct);
+        await recorder.WaitForAsync(r => r.Handled.Count >= 3, ct);
+        await channel.BasicPublishAsync("homeiq.events", "readings.received.v1", mandatory: false,
+            new BasicProperties { Type = "readings.received.v1", ContentType = SensorReadingsBinary.SetContentType }, damaged, ct);
+        var dead = await BusHost.GetAsync(channel, queue + ".dlq", ct);
+
+        var received = recorder.Handled.Select(h => Assert.IsType<SensorReadingsReceived>(h.Event)).ToArray();
+        Assert.Equal(sent.Select(e => (e.Id, e.HomeId, e.Source)), received.Select(e => (e.Id, e.HomeId, e.Source)));
+        Assert.Equal(sent.Select(e => e.Readings), received.Select(e => e.Readings));
+        Assert.Equal(damaged, dead.Body.ToArray());
+        Assert.StartsWith("malformed", Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["x-dead-letter-reason"]!), StringComparison.Ordinal);
+        Assert.Equal(3, recorder.Calls);
+        await host.StopAsync(ct);
+    }
+
+    [Fact]
     public async Task AMalformedMessageGoesStraightToTheDeadLetterQueueWithTheReason()
     {
         var ct = TestApps.Timeout();

@@ -63,6 +63,14 @@ public sealed class ReadingPipelineTests
             return Task.CompletedTask;
         }
 
+        public async Task PublishManyAsync<TEvent>(IReadOnlyList<TEvent> events, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
+        {
+            foreach (var @event in events)
+            {
+                await PublishAsync(@event, cancellationToken);
+            }
+        }
+
         public Task SendAsync<TEvent>(string queue, TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent =>
             throw new NotSupportedException("The reading pipeline only publishes.");
     }
@@ -77,7 +85,8 @@ public sealed class ReadingPipelineTests
         var directory = new DeviceDirectory(new Factory(devices), options, TimeProvider.System);
         // Never started: its state is what the test reports into it.
         backlog = new BrokerBacklog(null!, options, NullLogger<BrokerBacklog>.Instance);
-        return (new ReadingPipeline(directory, bus, backlog, options, TimeProvider.System, NullLogger<ReadingPipeline>.Instance), devices, bus);
+        return (new ReadingPipeline(directory, bus, new ReadingsPublisher(bus, options), backlog, options, TimeProvider.System, NullLogger<ReadingPipeline>.Instance),
+            devices, bus);
     }
 
     private static SensorReading Reading(double value, Guid? device = null) => new(device ?? Thermometer, "temperature", value, "°C", DateTimeOffset.UtcNow);

@@ -41,6 +41,7 @@ internal static class Extensions
         builder.Services.AddSingleton<DeviceDirectory>();
         builder.Services.AddSingleton<BrokerBacklog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BrokerBacklog>());
+        builder.Services.AddSingleton<ReadingsPublisher>();
         builder.Services.AddSingleton<ReadingPipeline>();
         builder.Services.AddSingleton<IReadingPipeline>(sp => sp.GetRequiredService<ReadingPipeline>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));

@@ -19,11 +19,62 @@ namespace HomeIQ.Contracts;
 /// string = varint byte length + UTF-8
 /// </code>
 /// A body that does not follow this layout is an <see cref="InvalidDataException"/>.
+/// <para>
+/// Several batches (of any homes) travel in one message as a set, content type <see cref="SetContentType"/>: a varint count (at least
+/// one), then per batch a varint length and its body as above. Each batch keeps its own event id, so consumers handle it as if it had
+/// come alone; the broker's cost is mostly per message, so a set of four costs it less than half as much a reading.
+/// </para>
 /// </summary>
 public static class SensorReadingsBinary
 {
     /// <summary>The content type of the body; the version is part of it and the body's first byte.</summary>
     public const string ContentType = "application/vnd.homeiq.readings+binary; v=1";
+
+    /// <summary>The content type of a set of bodies in one message (see <see cref="WriteSet"/>).</summary>
+    public const string SetContentType = "application/vnd.homeiq.readings-set+binary; v=1";
+
+    /// <summary>Writes <paramref name="events"/> (at least one) as one set body: each event's own body, behind its length.</summary>
+    public static byte[] WriteSet(IReadOnlyList<SensorReadingsReceived> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            throw new ArgumentException("A set holds at least one batch.", nameof(events));
+        }
+        var bodies = new byte[events.Count][];
+        var size = VarIntSize((uint)events.Count);
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            bodies[i] = Write(events[i]);
+            size += VarIntSize((uint)bodies[i].Length) + bodies[i].Length;
+        }
+        var set = new byte[size];
+        var at = WriteVarInt(set, (uint)bodies.Length);
+        foreach (var body in bodies)
+        {
+            at += WriteVarInt(set.AsSpan(at), (uint)body.Length);
+            body.CopyTo(set, at);
+            at += body.Length;
+        }
+        return set;
+    }
+
+    /// <summary>Reads a body written by <see cref="WriteSet"/>; throws <see cref="InvalidDataException"/> when it does not follow the layout.</summary>
+    public static SensorReadingsReceived[] ReadSet(ReadOnlySpan<byte> body)
+    {
+        var reader = new Reader(body);
+        var count = reader.Count(1 + HeaderSize);
+        if (count == 0)
+        {
+            throw new InvalidDataException("A set of readings bodies holds no batch.");
+        }
+        var events = new SensorReadingsReceived[count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            events[i] = Read(reader.Bytes());
+        }
+        return reader.AtEnd ? events : throw new InvalidDataException("The set of readings bodies has bytes after its last batch.");
+    }
 
     private const byte Version = 1;
     private const int HeaderSize = 1 + 16 + 8 + 16;
@@ -243,6 +294,13 @@ public static class SensorReadingsBinary
         {
             var index = VarInt();
             return index < (uint)strings.Length ? strings[index] : throw new InvalidDataException($"String index {index} lies outside the table of {strings.Length}.");
+        }
+
+        /// <summary>A varint length, then that many bytes.</summary>
+        public ReadOnlySpan<byte> Bytes()
+        {
+            var length = VarInt();
+            return length <= (uint)(_body.Length - _at) ? Take((int)length) : throw new InvalidDataException("A body runs past the end of the set.");
         }
 
         public string String()

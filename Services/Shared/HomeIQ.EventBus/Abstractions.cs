@@ -14,6 +14,14 @@ public interface IEventBus
     Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
 
     /// <summary>
+    /// Publishes <paramref name="events"/> (at least one, of one type) as one message, and returns only after the broker confirmed it:
+    /// all of them are taken, or none. Each reaches its subscribers as if it had been published alone, under its own id. Only reading
+    /// batches (<see cref="SensorReadingsReceived"/>) travel several to a message; for other events it throws <see cref="NotSupportedException"/>.
+    /// Throws <see cref="EventBusPublishException"/> as <see cref="PublishAsync{TEvent}(TEvent, CancellationToken)"/> does.
+    /// </summary>
+    Task PublishManyAsync<TEvent>(IReadOnlyList<TEvent> events, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
+
+    /// <summary>
     /// Sends <paramref name="event"/> straight to <paramref name="queue"/> (a request's reply-to), not through the event exchange, and
     /// returns only after the broker confirmed it. The receiving service's consumer handles it by its event name, as any other event.
     /// Throws <see cref="EventBusPublishException"/> (unroutable) when the queue does not exist.

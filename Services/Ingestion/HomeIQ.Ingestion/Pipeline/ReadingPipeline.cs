@@ -9,11 +9,12 @@ namespace HomeIQ.Ingestion.Pipeline;
 
 /// <summary>
 /// Validates readings against the device registry (cached lookups, see <see cref="DeviceDirectory"/>) and publishes the valid ones
-/// of a call as one <see cref="SensorReadingsReceived"/>, returning once the broker confirmed it. Registered as a singleton, also as
+/// of a call as one <see cref="SensorReadingsReceived"/> (through <see cref="ReadingsPublisher"/>, which lets batches that come together
+/// share a broker message), returning once the broker confirmed it. Registered as a singleton, also as
 /// <see cref="IReadingPipeline"/>. On cache hits validation never awaits; a call waits only for the devices it has not seen lately.
 /// </summary>
-internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, BrokerBacklog backlog, IOptions<IngestionOptions> options, TimeProvider clock,
-    ILogger<ReadingPipeline> logger)
+internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, ReadingsPublisher publisher, BrokerBacklog backlog, IOptions<IngestionOptions> options,
+    TimeProvider clock, ILogger<ReadingPipeline> logger)
     : IReadingPipeline
 {
     public const int MaxMetricLength = 100;
@@ -69,7 +70,8 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
                 throw new IngestUnavailableException($"Readings arrive faster than HomeIQ stores them: {why}. Nothing of this request was accepted; try again shortly.",
                     _options.RetryAfter);
             }
-            await PublishAsync(new SensorReadingsReceived(homeId, source, accepted), cancellationToken).ConfigureAwait(false);
+            var received = new SensorReadingsReceived(homeId, source, accepted);
+            await ConfirmedAsync(received, () => publisher.PublishAsync(received, cancellationToken)).ConfigureAwait(false);
         }
         return new IngestOutcome(accepted.Count, (IReadOnlyList<RejectedReading>?)rejected ?? NoRejections);
     }
@@ -77,18 +79,18 @@ internal sealed class ReadingPipeline(DeviceDirectory devices, IEventBus bus, Br
     public Task PublishStateAsync(DeviceStateChanged change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return PublishAsync(change, cancellationToken);
+        return ConfirmedAsync(change, () => bus.PublishAsync(change, cancellationToken));
     }
 
-    private async Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken) where TEvent : IntegrationEvent
+    private async Task ConfirmedAsync(IntegrationEvent @event, Func<Task> publish)
     {
         try
         {
-            await bus.PublishAsync(@event, cancellationToken).ConfigureAwait(false);
+            await publish().ConfigureAwait(false);
         }
         catch (EventBusPublishException ex)
         {
-            logger.LogWarning("The broker did not confirm {Event} {EventId}: {Reason}", EventNames.Of<TEvent>(), @event.Id, ex.Message);
+            logger.LogWarning("The broker did not confirm {Event} {EventId}: {Reason}", EventNames.Of(@event.GetType()), @event.Id, ex.Message);
             throw new IngestUnavailableException("The broker did not take the readings; nothing of this request was accepted. Try again shortly.", _options.RetryAfter, ex);
         }
     }

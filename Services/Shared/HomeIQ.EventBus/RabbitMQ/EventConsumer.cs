@@ -96,10 +96,10 @@ internal sealed class EventConsumer(
             await DeadLetterAsync(delivery, body, headers, $"no handler for event '{eventName}'", attempt).ConfigureAwait(false);
             return;
         }
-        IntegrationEvent? @event;
+        IReadOnlyList<IntegrationEvent> events;
         try
         {
-            @event = EventBody.Read(body, properties.ContentType, subscription.EventType);
+            events = EventBody.Read(body, properties.ContentType, subscription.EventType);
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or ArgumentException)
         {
@@ -112,14 +112,32 @@ internal sealed class EventConsumer(
         Exception? failure = null;
         try
         {
+            // A message may carry several events (a set of reading batches): it is settled once all of them are handled, and if one
+            // fails the whole message is retried; the handlers' inboxes or keys make the events already handled harmless the second time.
             if (_batchers.TryGetValue(eventName, out var batcher))
             {
-                await batcher.HandleAsync(@event, activity?.Context ?? default).ConfigureAwait(false);
+                var context = activity?.Context ?? default;
+                if (events.Count == 1)
+                {
+                    await batcher.HandleAsync(events[0], context).ConfigureAwait(false);
+                }
+                else
+                {
+                    var handled = new Task[events.Count];
+                    for (var i = 0; i < handled.Length; i++)
+                    {
+                        handled[i] = batcher.HandleAsync(events[i], context);
+                    }
+                    await Task.WhenAll(handled).ConfigureAwait(false);
+                }
             }
             else
             {
-                await using var scope = scopes.CreateAsyncScope();
-                await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
+                foreach (var @event in events)
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await subscription.Invoke(scope.ServiceProvider, @event, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex)
@@ -136,7 +154,7 @@ internal sealed class EventConsumer(
             {
                 // Only a failed handler takes the retry path. If this ack is lost the broker redelivers; inboxes make that harmless.
                 await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
-                EventBusTelemetry.Consumed.Add(1, tag);
+                EventBusTelemetry.Consumed.Add(events.Count, tag);
             }
             else
             {

@@ -27,6 +27,23 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
     }
 
     /// <inheritdoc />
+    public Task PublishManyAsync<TEvent>(IReadOnlyList<TEvent> events, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        switch (events.Count)
+        {
+            case 0:
+                throw new ArgumentException("There is no event to publish.", nameof(events));
+            case 1:
+                return PublishAsync(events[0], cancellationToken);
+        }
+        var name = EventNames.Of(events[0].GetType());
+        var (body, contentType) = EventBody.WriteMany(events);
+        // The message has an id of its own; each event inside keeps its id.
+        return PublishAsync(_options.ExchangeName, name, name, Guid.CreateVersion7(), body, contentType, parent: default, cancellationToken, events.Count);
+    }
+
+    /// <inheritdoc />
     public Task SendAsync<TEvent>(string queue, TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
@@ -40,7 +57,7 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
         PublishAsync(_options.ExchangeName, eventName, eventName, eventId, body, EventBody.Json, parent, cancellationToken);
 
     private async Task PublishAsync(string exchange, string routingKey, string eventName, Guid eventId, ReadOnlyMemory<byte> body, string contentType,
-        ActivityContext parent, CancellationToken cancellationToken)
+        ActivityContext parent, CancellationToken cancellationToken, int events = 1)
     {
         using var activity = EventBusTelemetry.StartPublish(exchange.Length == 0 ? routingKey : exchange, eventName, eventId.ToString(), parent);
         var traced = activity ?? Activity.Current;
@@ -60,7 +77,7 @@ public sealed class RabbitMQEventBus(IConnection connection, IOptions<EventBusOp
             Headers = headers,
         };
         await SendAsync(exchange, routingKey, properties, body, cancellationToken).ConfigureAwait(false);
-        EventBusTelemetry.Published.Add(1, new KeyValuePair<string, object?>("event", eventName));
+        EventBusTelemetry.Published.Add(events, new KeyValuePair<string, object?>("event", eventName));
     }
 
     /// <summary>Sends with confirms to any exchange (retry and dead-letter queues go through the default exchange).</summary>
