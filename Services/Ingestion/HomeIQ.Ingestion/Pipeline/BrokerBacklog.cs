@@ -89,7 +89,7 @@ internal sealed class BrokerBacklog(IConnection connection, IOptions<IngestionOp
             var limit = _overLimit is null ? _options.MaxQueuedMessages : _options.MaxQueuedMessages / 4 * 3;
             if (waiting > limit)
             {
-                return $"{waiting} batches wait in the broker's '{queue}' queue (the limit is {_options.MaxQueuedMessages})";
+                return $"{waiting} messages of readings wait in the broker's '{queue}' queue (the limit is {_options.MaxQueuedMessages})";
             }
         }
         return null;
