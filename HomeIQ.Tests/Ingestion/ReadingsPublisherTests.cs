@@ -68,8 +68,8 @@ public sealed class ReadingsPublisherTests
             throw new NotSupportedException();
     }
 
-    private static ReadingsPublisher Create(GatedBus bus, int maxReadings = 8000, int inFlight = 1) =>
-        new(bus, Options.Create(new IngestionOptions { MaxReadingsPerMessage = maxReadings, PublishesInFlight = inFlight }));
+    private static ReadingsPublisher Create(GatedBus bus, int inFlight = 1) =>
+        new(bus, Options.Create(new IngestionOptions { PublishesInFlight = inFlight }));
 
     private static SensorReadingsReceived Batch(int readings)
     {
@@ -112,24 +112,27 @@ public sealed class ReadingsPublisherTests
     }
 
     [Fact]
-    public async Task AMessageStaysWithinTheReadingLimitAndABiggerBatchLeavesAlone()
+    public async Task SmallBatchesShareAMessageUpToItsLimitAndALargeBatchLeavesAloneAtOnce()
     {
         var bus = new GatedBus();
-        var publisher = Create(bus, maxReadings: 2500);
+        var publisher = Create(bus);
+        var small = new IngestionOptions().SmallBatch - 1;
         var blocker = publisher.PublishAsync(Batch(1), CancellationToken.None);
         await WaitForMessagesAsync(bus, 1);
-        var waiting = new[] { Batch(1000), Batch(1000), Batch(1000), Batch(3000), Batch(500) };
+        var fitting = ReadingsPublisher.MaxReadingsPerMessage / small;
+        var waiting = Enumerable.Range(0, fitting + 1).Select(_ => Batch(small)).ToArray();
 
-        var done = waiting.Select(e => publisher.PublishAsync(e, CancellationToken.None)).ToArray();
-        for (var i = 0; i < 5; i++)
+        var done = waiting.Select(e => publisher.PublishAsync(e, CancellationToken.None)).ToList();
+        var large = Batch(small + 1);
+        done.Add(publisher.PublishAsync(large, CancellationToken.None));
+        await WaitForMessagesAsync(bus, 2); // while the one slot is still taken
+        for (var i = 0; i < 4; i++)
         {
             await bus.ConfirmNextAsync();
         }
         await Task.WhenAll(done.Append(blocker));
 
-        Assert.Equal(
-            [[waiting[0].Id, waiting[1].Id], [waiting[2].Id], [waiting[3].Id], [waiting[4].Id]],
-            bus.Messages.Skip(1));
+        Assert.Equal([[large.Id], [.. waiting[..fitting].Select(e => e.Id)], [waiting[^1].Id]], bus.Messages.Skip(1));
     }
 
     [Fact]

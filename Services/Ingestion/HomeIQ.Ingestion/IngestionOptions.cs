@@ -38,20 +38,25 @@ public sealed class IngestionOptions
 
     /// <summary>
     /// The most messages that may wait in a backlog queue before new readings get 503 with Retry-After. A message holds one accepted
-    /// batch, or several that came together (up to <see cref="MaxReadingsPerMessage"/> readings): with 1,000-reading batches, 2,000
-    /// messages are some 20 to 60 s of the store's work on a 2-core machine.
+    /// batch, or several small ones that came together (<see cref="SmallBatch"/>): at the default 1,000-reading batches, 2,000 are about
+    /// 20 s of the store's work on a 2-core machine.
     /// </summary>
     [Range(1, 10_000_000)]
     public int MaxQueuedMessages { get; set; } = 2000;
 
     /// <summary>
-    /// The most readings of batches accepted together that share one broker message (a batch larger than this goes alone). 0 sends
-    /// every batch in a message of its own, as consumers older than the readings set (<c>readings-set+binary</c>) need during an upgrade.
+    /// Batches of fewer readings than this share broker messages when they come together (see <see cref="PublishesInFlight"/>); larger
+    /// ones are published alone and at once. A message costs the broker about 480 µs of CPU and a reading in it about 0.25 µs, so a
+    /// small batch alone costs it many times what its readings do. 0 publishes every batch alone, as consumers older than the readings set
+    /// (<c>readings-set+binary</c>) need during an upgrade.
     /// </summary>
-    [Range(0, 1_000_000)]
-    public int MaxReadingsPerMessage { get; set; } = 8000;
+    [Range(0, 100_000)]
+    public int SmallBatch { get; set; } = 500;
 
-    /// <summary>How many messages of accepted readings may wait for the broker's confirm at once, per replica; batches accepted meanwhile gather.</summary>
+    /// <summary>
+    /// How many messages of small batches (<see cref="SmallBatch"/>) may wait for the broker's confirm at once, per replica; the small
+    /// batches accepted meanwhile gather and leave together, up to 8,000 readings a message.
+    /// </summary>
     [Range(1, 64)]
     public int PublishesInFlight { get; set; } = 2;
 

@@ -6,15 +6,18 @@ using Microsoft.Extensions.Options;
 namespace HomeIQ.Ingestion.Pipeline;
 
 /// <summary>
-/// Publishes accepted batches, several to a broker message when they come together. At most
-/// <see cref="IngestionOptions.PublishesInFlight"/> messages wait for the broker's confirm at once; the batches accepted in the meantime
-/// gather and leave together in the next message (batches of any homes, up to <see cref="IngestionOptions.MaxReadingsPerMessage"/>
-/// readings). A batch that finds a free slot leaves at once, so nothing waits that did not have to, and under load messages grow
-/// instead of multiplying: the broker's cost is mostly per message. A caller's task completes when the message holding its batch
-/// was confirmed, and fails with it.
+/// Publishes accepted batches; small ones (<see cref="IngestionOptions.SmallBatch"/>) share broker messages when they come together.
+/// At most <see cref="IngestionOptions.PublishesInFlight"/> messages of small batches wait for the broker's confirm at once; the small
+/// batches accepted in the meantime gather and leave together in the next message (batches of any homes, up to
+/// <see cref="MaxReadingsPerMessage"/> readings). A small batch that finds a free slot leaves at once, and under load messages grow
+/// instead of multiplying: the broker's cost is mostly per message. Larger batches are published alone and at once. A caller's task
+/// completes when the message holding its batch was confirmed, and fails with it.
 /// </summary>
 internal sealed class ReadingsPublisher(IEventBus bus, IOptions<IngestionOptions> options)
 {
+    /// <summary>The most readings of small batches that share one message.</summary>
+    public const int MaxReadingsPerMessage = 8000;
+
     private static readonly ActivitySource Source = new("HomeIQ.Ingestion");
     private readonly IngestionOptions _options = options.Value;
     private readonly Lock _lock = new();
@@ -35,30 +38,69 @@ internal sealed class ReadingsPublisher(IEventBus bus, IOptions<IngestionOptions
     /// </summary>
     public Task PublishAsync(SensorReadingsReceived @event, CancellationToken cancellationToken)
     {
-        if (_options.MaxReadingsPerMessage == 0)
+        if (@event.Readings.Count >= _options.SmallBatch)
         {
             return bus.PublishAsync(@event, cancellationToken);
         }
-        var pending = new Pending(@event, Activity.Current?.Context ?? default, cancellationToken);
+        Pending? pending = null;
         bool start;
         lock (_lock)
         {
-            _waiting.Enqueue(pending);
             start = _publishing < _options.PublishesInFlight;
             if (start)
             {
                 _publishing++;
             }
+            if (!start || _waiting.Count > 0)
+            {
+                pending = new Pending(@event, Activity.Current?.Context ?? default, cancellationToken);
+                _waiting.Enqueue(pending);
+            }
+        }
+        if (pending is null)
+        {
+            // A free slot and nobody waiting: the batch leaves at once, on this caller's own trace, as a message of its own.
+            return PublishAloneAsync(@event, cancellationToken);
         }
         if (start)
         {
-            // The loop publishes other callers' batches too: it must not run in this caller's trace or logging scope.
-            using (ExecutionContext.SuppressFlow())
-            {
-                _ = Task.Run(PublishWaitingAsync, CancellationToken.None);
-            }
+            StartPublishingWaiting();
         }
         return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task PublishAloneAsync(SensorReadingsReceived @event, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await bus.PublishAsync(@event, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            bool more;
+            lock (_lock)
+            {
+                more = _waiting.Count > 0;
+                if (!more)
+                {
+                    _publishing--;
+                }
+            }
+            if (more)
+            {
+                // Batches gathered meanwhile: this slot goes on with them, without holding this caller.
+                StartPublishingWaiting();
+            }
+        }
+    }
+
+    private void StartPublishingWaiting()
+    {
+        // The loop publishes other callers' batches: it must not run in this caller's trace or logging scope.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(PublishWaitingAsync, CancellationToken.None);
+        }
     }
 
     private async Task PublishWaitingAsync()
@@ -124,7 +166,7 @@ internal sealed class ReadingsPublisher(IEventBus bus, IOptions<IngestionOptions
                 continue;
             }
             var count = next.Event.Readings.Count;
-            if (group.Count > 0 && readings + count > _options.MaxReadingsPerMessage)
+            if (group.Count > 0 && readings + count > MaxReadingsPerMessage)
             {
                 return;
             }

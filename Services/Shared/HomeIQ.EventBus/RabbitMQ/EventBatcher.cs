@@ -14,7 +14,7 @@ namespace HomeIQ.EventBus.RabbitMQ;
 internal sealed class EventBatcher(string eventName, EventSubscriptions.BatchSettings settings, int maxInFlight, IServiceScopeFactory scopes, ILogger logger)
 {
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    // More than the consumer lets run at once could never gather, so the batch would always wait out MaxWait.
+    // Deliveries beyond the consumer's concurrency never come, so a larger batch of single-event messages would always wait out MaxWait.
     private readonly int _maxBatch = Math.Max(1, Math.Min(settings.MaxBatch, maxInFlight));
     private Task? _loop;
 

@@ -116,20 +116,12 @@ internal sealed class EventConsumer(
             // fails the whole message is retried; the handlers' inboxes or keys make the events already handled harmless the second time.
             if (_batchers.TryGetValue(eventName, out var batcher))
             {
-                var context = activity?.Context ?? default;
-                if (events.Count == 1)
+                var handled = new Task[events.Count];
+                for (var i = 0; i < handled.Length; i++)
                 {
-                    await batcher.HandleAsync(events[0], context).ConfigureAwait(false);
+                    handled[i] = batcher.HandleAsync(events[i], activity?.Context ?? default);
                 }
-                else
-                {
-                    var handled = new Task[events.Count];
-                    for (var i = 0; i < handled.Length; i++)
-                    {
-                        handled[i] = batcher.HandleAsync(events[i], context);
-                    }
-                    await Task.WhenAll(handled).ConfigureAwait(false);
-                }
+                await Task.WhenAll(handled).ConfigureAwait(false);
             }
             else
             {
