@@ -104,7 +104,6 @@ internal static class Kills
             stop.Dispose();
         }
     }
-
 }
 
 /// <summary>A process <see cref="Kills.KillOneAsync"/> killed.</summary>

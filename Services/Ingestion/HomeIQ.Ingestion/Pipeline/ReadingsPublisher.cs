@@ -96,10 +96,16 @@ internal sealed class ReadingsPublisher(IEventBus bus, IOptions<IngestionOptions
 
     private void StartPublishingWaiting()
     {
-        // The loop publishes other callers' batches: it must not run in this caller's trace or logging scope.
-        using (ExecutionContext.SuppressFlow())
+        // The loop publishes other callers' batches: it must not run in this caller's trace or logging scope. (Suppressing a flow that is
+        // suppressed already would throw, and leave the waiting batches without a loop.)
+        AsyncFlowControl? flow = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+        try
         {
             _ = Task.Run(PublishWaitingAsync, CancellationToken.None);
+        }
+        finally
+        {
+            flow?.Undo();
         }
     }
 
