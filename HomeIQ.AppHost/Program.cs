@@ -5,7 +5,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Backing servers: Aspire's containers, or local processes from Debian's packages when no container runtime answers
 // (HomeIQ:LocalServers = auto | always | never). The deployment manifest always has the containers.
 builder.AddLocalServers();
-var postgres = builder.AddPostgres("postgres").WithDataVolume();
+var postgres = builder.AddPostgres("postgres").WithDataVolume()
+    // Readings writes tens of MB a second. By default Postgres leaves its writes to the kernel, which lets up to 30 s of them pile up
+    // and then flushes them at once, stalling every commit for up to a second: have each connection hand its writes to the disk as
+    // it goes (bench/RESULTS.md, "Postgres hands its writes to the disk as it goes").
+    .WithArgs("-c", "backend_flush_after=256kB");
 var cache = builder.AddRedis("cache");
 var messaging = builder.AddRabbitMQ("messaging");
 // Mosquitto for MQTT devices (Zigbee2MQTT, Tasmota, Shelly): user homeiq, generated password (mqtt-password), no anonymous access.

@@ -103,6 +103,14 @@ internal sealed class LocalServerSubscriber(
                     args.Add(arg);
                 }
             }));
+            if (local.TakesContainerArgs && spec.Name == server.Name)
+            {
+                // The AppHost's WithArgs on the server (postgres -c options) apply to the local server as to the container.
+                foreach (var containerArgs in server.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+                {
+                    process.Annotations.Add(containerArgs);
+                }
+            }
             process.Annotations.Add(new EnvironmentCallbackAnnotation(env =>
             {
                 foreach (var (name, value) in spec.Environment)

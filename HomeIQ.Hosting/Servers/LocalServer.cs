@@ -40,6 +40,13 @@ internal abstract class LocalServer
     public virtual string? RootRunAsUser => null;
 
     /// <summary>
+    /// True when the container's arguments are the server's own options, so the local server takes them too (after its own):
+    /// the postgres image runs <c>postgres</c> with arguments such as <c>-c name=value</c>. Other images' arguments are a shell
+    /// command line of the image's own, with nothing for a local process.
+    /// </summary>
+    public virtual bool TakesContainerArgs => false;
+
+    /// <summary>
     /// Finds the binaries below <paramref name="root"/> (<c>/</c> unless <c>HomeIQ:BinaryRoot</c> says otherwise); throws
     /// <see cref="MissingServerBinaryException"/> naming the package when one is missing.
     /// </summary>

@@ -12,6 +12,8 @@ internal sealed class PostgresLocalServer : LocalServer
 
     public override string? RootRunAsUser => "postgres";
 
+    public override bool TakesContainerArgs => true;
+
     public override void LocateBinaries(string resourceName, string root) =>
         _binDirectory = FindBinDirectory(Path.Join(root, "usr/lib/postgresql")) ?? throw new MissingServerBinaryException(resourceName, "PostgreSQL (initdb and postgres)", DebianPackage);
 

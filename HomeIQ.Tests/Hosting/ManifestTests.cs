@@ -19,6 +19,8 @@ public sealed class ManifestTests : IDisposable
         string TypeOf(string name) => resources.GetProperty(name).GetProperty("type").GetString()!;
 
         Assert.All(new[] { "postgres", "cache", "messaging", "mqtt" }, name => Assert.Equal("container.v0", TypeOf(name)));
+        // Postgres options the AppHost gives the server (-c name=value) go to the container too.
+        Assert.Contains(resources.GetProperty("postgres").GetProperty("args").EnumerateArray(), a => a.GetString()!.StartsWith("backend_flush_after=", StringComparison.Ordinal));
         Assert.All(new[] { "identitydb", "devicesdb", "readingsdb", "energydb", "anomaliesdb", "automationsdb", "notificationsdb" }, name => Assert.Equal("value.v0", TypeOf(name)));
         Assert.All(new[] { "identity", "devices", "ingestion", "readings", "energy", "anomalies", "automations", "notifications", "gateway" }, name => Assert.Equal("project.v0", TypeOf(name)));
         Assert.All(new[] { "postgres-password", "cache-password", "messaging-password", "mqtt-password", "ingestion-client-secret", "notifications-client-secret" }, name =>

@@ -1,6 +1,7 @@
 using HomeIQ.Hosting.Mqtt;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RabbitMQ.Client;
 using StackExchange.Redis;
@@ -39,6 +40,29 @@ public sealed class AppHostCompositionTests(AppHostFixture fixture)
 
         Assert.Equal("devicesdb", reader.GetString(0));
         Assert.Equal("postgres", reader.GetString(1));
+    }
+
+    [Fact]
+    public async Task PostgresRunsWithTheOptionsTheAppHostGivesItsContainer()
+    {
+        var ct = TestApps.Timeout();
+        var postgres = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PostgresServerResource>().Single();
+        List<object> given = [];
+        foreach (var annotation in postgres.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await annotation.Callback(new CommandLineArgsCallbackContext(given, postgres, ct));
+        }
+        var args = given.Select(a => a.ToString()!).ToArray();
+        var options = args.Select((arg, i) => (arg, i)).Where(a => a.arg == "-c" && a.i + 1 < args.Length).Select(a => args[a.i + 1].Split('=', 2)).ToList();
+        await using var connection = new NpgsqlConnection(await App.GetConnectionStringAsync("devicesdb", ct));
+        await connection.OpenAsync(ct);
+
+        Assert.Contains(options, o => o[0] == "backend_flush_after");
+        foreach (var option in options)
+        {
+            await using var setting = new NpgsqlCommand("SELECT current_setting($1)", connection) { Parameters = { new() { Value = option[0] } } };
+            Assert.Equal(option[1], await setting.ExecuteScalarAsync(ct));
+        }
     }
 
     [Fact]
