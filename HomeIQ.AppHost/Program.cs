@@ -7,7 +7,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 builder.AddLocalServers();
 var postgres = builder.AddPostgres("postgres").WithDataVolume()
     // Readings writes tens of MB a second. By default Postgres leaves its writes to the kernel, which lets up to 30 s of them pile up
-    // and then flushes them at once, stalling every commit for up to a second: have each connection hand its writes to the disk as
+    // and then flushes them at once, stalling every commit for hundreds of ms: have each connection hand its writes to the disk as
     // it goes (bench/RESULTS.md, "Postgres hands its writes to the disk as it goes").
     .WithArgs("-c", "backend_flush_after=256kB");
 var cache = builder.AddRedis("cache");
